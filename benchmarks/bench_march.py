@@ -11,7 +11,7 @@ Usage::
     .venv/bin/python benchmarks/bench_march.py            # full: about 3 minutes
     .venv/bin/python benchmarks/bench_march.py --quick    # smaller workload, seconds
 
-``--quick`` uses 8 replications per setting for the comparison, one run, and 1,000
+``--quick`` uses 8 replications per setting for the comparison, one run, and 200
 replications per setting for the large run. Output is a markdown table on stdout.
 Timings depend on the machine and its load; no test asserts on them.
 """
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
 
     reps = 8 if args.quick else 80
     runs = args.runs if args.runs is not None else (1 if args.quick else 3)
-    big = 1_000 if args.quick else 10_000
+    big = 200 if args.quick else 10_000
     if runs < 1:
         parser.error("--runs must be >= 1")
 
