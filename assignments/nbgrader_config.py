@@ -1,0 +1,32 @@
+"""nbgrader configuration for the course (course root: this folder).
+
+Run nbgrader commands from this folder, e.g. ``nbgrader generate_assignment ps1``. The instructor's
+one-command pipeline is ``python -m course_tools.grade`` (see README).
+"""
+import os
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "upgrading-learning"
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# Per-cell time limit (seconds) when notebooks are executed for autograding; each assignment's
+# correct solution runs in a few seconds.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# What students see where a solution was.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Release step: refuse to ship anything with a solution or hidden-test marker left in it.
+c.ClearSolutions.enforce_metadata = True
+
+# Feedback: nbgrader's defaults plus RedactHiddenTests, so students never see hidden tests or
+# tracebacks quoting them (opt in with c.RedactHiddenTests.show_hidden_tests = True).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from course_tools.feedback import RedactHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
