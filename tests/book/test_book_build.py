@@ -1,0 +1,94 @@
+"""Issue 2: the strict book build, from a clean state, and proof that it fails when it should."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_tool
+
+
+def _copy_book(dst: Path) -> Path:
+    """Copy book/ and notebooks/ (the labs are linked into the book as book/labs)."""
+    shutil.copytree(ROOT / "book", dst / "book", symlinks=True,
+                    ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "notebooks", dst / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dst / "book"
+
+
+def _build(book: Path):
+    proc = run_tool(["jupyter-book", "build", str(book), "--warningiserror", "--nitpick",
+                     "--keep-going"], cwd=book.parent, timeout=3000)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def clean_build(tmp_path_factory):
+    book = _copy_book(tmp_path_factory.mktemp("clean"))
+    code, log = _build(book)
+    assert code == 0, log[-5000:]
+    return book
+
+
+def _variant(clean_build: Path, tmp_path: Path) -> Path:
+    """A copy of the clean build's sources that reuses its execution cache (fast rebuild)."""
+    book = _copy_book(tmp_path)
+    cache = clean_build / "_build" / ".jupyter_cache"
+    if cache.exists():
+        shutil.copytree(cache, book / "_build" / ".jupyter_cache")
+    return book
+
+
+def test_clean_build_has_landing_page_chapter_and_bibliography(clean_build):
+    html = clean_build / "_build" / "html"
+    intro = (html / "intro.html").read_text("utf-8")
+    assert "Global Strategy Journal" in intro and "Herrigel" in intro
+    overview = (html / "chapters" / "overview.html").read_text("utf-8")
+    # author-year citations that link into the bibliography page
+    assert re.search(r'href="\.\./bibliography\.html#id\d+"', overview)
+    bib = (html / "bibliography.html").read_text("utf-8")
+    assert "The process of Chinese manufacturing upgrading" in bib
+    assert "Exploration and exploitation in organizational learning" in bib
+
+
+def test_deleting_a_cited_key_fails_the_build(clean_build, tmp_path):
+    book = _variant(clean_build, tmp_path)
+    bib = book / "references.bib"
+    text = bib.read_text("utf-8")
+    start = text.index("@article{herrigel2013process,")
+    end = text.index("\n}\n", start) + 3
+    bib.write_text(text[:start] + text[end:], "utf-8")
+    code, log = _build(book)
+    assert code != 0
+    assert "herrigel2013process" in log
+
+
+def _add_page(book: Path, body: str) -> None:
+    page = book / "planted.md"
+    page.write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+        "# Planted page\n\n" + body, "utf-8")
+    toc = book / "_toc.yml"
+    toc.write_text(toc.read_text("utf-8").replace(
+        "      - file: bibliography\n", "      - file: bibliography\n      - file: planted\n"), "utf-8")
+
+
+def test_a_cell_that_raises_fails_the_build(clean_build, tmp_path):
+    book = _variant(clean_build, tmp_path)
+    _add_page(book, "```{code-cell} ipython3\nraise RuntimeError('planted failure')\n```\n")
+    code, log = _build(book)
+    assert code != 0
+    assert "planted" in log
+
+
+def test_a_cell_tagged_raises_exception_may_raise(clean_build, tmp_path):
+    book = _variant(clean_build, tmp_path)
+    _add_page(book, "```{code-cell} ipython3\n:tags: [raises-exception]\n\n"
+                    "raise RuntimeError('an expected error, shown to the reader')\n```\n")
+    code, log = _build(book)
+    assert code == 0, log[-3000:]
