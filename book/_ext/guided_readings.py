@@ -26,11 +26,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "guided_readings.yaml"
 
 def load_guides(path: Path = DATA) -> dict[str, dict]:
     """Return the guides keyed by bibliography key (the file holds a list of mappings)."""
-    items = []
-    # While chapters are being written in parallel, authors keep their guides in
-    # guided_readings_<part>.yaml files beside the main one; they are merged before release.
-    for part in sorted(path.parent.glob(path.stem + "*.yaml")):
-        items += yaml.safe_load(part.read_text(encoding="utf-8")) or []
+    items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return {item["key"]: item for item in items}
 
 

@@ -34,10 +34,7 @@ def sources() -> dict[Path, str]:
 
 
 def guides() -> list[dict]:
-    items = []
-    for path in sorted((BOOK / "data").glob("guided_readings*.yaml")):
-        items += yaml.safe_load(path.read_text("utf-8")) or []
-    return items
+    return yaml.safe_load((BOOK / "data" / "guided_readings.yaml").read_text("utf-8"))
 
 
 def chapters() -> list[str]:
