@@ -30,3 +30,22 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from course_tools.feedback import RedactHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Autograding that survives real submissions (see course_tools/preprocessors.py):
+# - ResilientExecute: a kernel that dies (os._exit, crash, CPU/memory limit) fails only the cell it
+#   died in and the cells after it, instead of aborting the notebook;
+# - RelabelGradeCellStderr: a warning printed to stderr in a test cell no longer scores it zero;
+# - CapOutputSize: outputs are capped by characters (LimitOutput caps lines only).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from course_tools.preprocessors import (CapOutputSize, RelabelGradeCellStderr,  # noqa: E402
+                                        ResilientExecute)
+
+c.Autograde.autograde_preprocessors = [
+    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, CapOutputSize,
+    RelabelGradeCellStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+# ResilientExecute is a subclass of Execute, so c.Execute.timeout above applies to it.
+c.CapOutputSize.max_chars = 10_000
+c.CapOutputSize.max_binary_chars = 2_000_000

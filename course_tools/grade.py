@@ -1,67 +1,182 @@
-"""Grade one assignment for a whole class, in one command.
+"""Grade one assignment for a whole class, in one command, whatever the submissions look like.
 
     python -m course_tools.grade ps1                      # grade assignments/submitted/*/ps1
     python -m course_tools.grade ps1 --submissions DIR    # first copy DIR/<student>/ps1/ in
+    python -m course_tools.grade ps1 --jobs 2 --cell-timeout 60 --memory-mb 2048
 
 The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no grading:
 
 1. *collect*: optionally copy a folder in nbgrader's ``submitted/<student>/<assignment>/`` layout
    into the course;
-2. *release check*: make sure the assignment is in the gradebook (``nbgrader generate_assignment``
-   if it is not);
-3. *autograde*: ``nbgrader autograde ASSIGNMENT --student S --force`` once per student, each in its
-   own process with a time limit, so that one broken or hostile submission cannot stop the others;
-4. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.feedback``);
-5. *export*: ``nbgrader export`` to CSV, read back with pandas;
-6. *summary*: per-question scores from the gradebook API, summarised with pandas (mean, distribution,
-   most-failed tests), written as CSV files and a short Markdown report;
-7. *reconciliation*: every submission found is either graded or reported as a failure, with the
-   reason. If the counts do not add up the command exits with status 1.
+2. *release*: if the assignment is not in the gradebook or has no release folder, release it with
+   ``course_tools.release`` (marker and test-cell lint, ``nbgrader generate_assignment``, secret scan);
+3. *pre-flight*: ``course_tools.preflight`` stages a repaired copy of each submission in
+   ``<course>/preflight/`` (renamed notebook, malformed JSON, kernel, duplicated, deleted, retyped or
+   edited cells); the student's original is never modified;
+4. *autograde*: ``nbgrader autograde ASSIGNMENT --student S --force`` on the staged copy, one
+   process per student, ``--jobs`` at a time, each with a wall-clock limit; the kernel runs in
+   ``course_tools.sandbox`` (own folder, own user id when run as root, course hidden, memory and CPU
+   limits). A previous autograded notebook is kept aside and put back if the new run fails, so a
+   grade is never replaced by an empty result;
+5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.feedback``);
+6. *export*: ``nbgrader export`` to CSV, read back with pandas;
+7. *summary*: per-question scores from the gradebook API, summarised with pandas;
+8. *report*: ``report.md`` and ``student_outcomes.csv`` name every problem found for each student
+   (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures);
+9. *reconciliation*: submissions found = graded + reported failures, and every graded student has
+   scores in the gradebook; if not, the command exits with status 1.
 
 Outputs go to ``<course>/reports/<assignment>/``. Exit status: 0 when every submission was graded or
-reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade or nbgrader itself failed.
+reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade, the release was refused
+or nbgrader itself failed.
+
+Limits of the isolation are described in ``course_tools.sandbox`` and the README.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from course_tools import preflight as _preflight
+from course_tools import sandbox as _sandbox
+
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
 #: Seconds allowed for autograding one student's submission (all notebooks, all cells).
 DEFAULT_TIMEOUT = 600
+#: Address-space limit of a student's kernel (MB); numpy, pandas and matplotlib need about 1 GB.
+DEFAULT_MEMORY_MB = 3072
+#: First user id used for sandboxed kernels when grading as root (one id per parallel worker).
+SANDBOX_UID_BASE = 64000
+#: Folder (relative to the course root) that holds the staged, repaired submissions.
+STAGED = "preflight"
+#: Error names in an autograded notebook and how the report explains them.
+_EXPLAINED = {
+    "CellTimeoutError": "timed out (cell time limit) and was interrupted",
+    "KernelDied": "killed the kernel (os._exit, a crash, or the CPU limit); later cells not run",
+    "MemoryError": "ran out of memory (kernel memory limit)",
+    "DeadKernelError": "killed the kernel",
+}
 
 
 @dataclass
 class StudentOutcome:
-    """What happened to one student's submission."""
+    """What happened to one student's submission.
+
+    ``status`` is ``"graded"`` or ``"failed"``; ``message`` says why a submission failed;
+    ``problems`` lists everything the report should tell the instructor about it.
+    """
 
     student_id: str
-    status: str  # "graded" or "failed"
+    status: str
     message: str = ""
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_row(self) -> dict:
+        return {"student_id": self.student_id, "status": self.status, "message": self.message,
+                "problems": " | ".join(self.problems)}
 
 
-def _nbgrader(args: list[str], course: Path, timeout: float | None = None):
-    """Run an nbgrader subcommand in the course root; returns the CompletedProcess."""
-    bindir = Path(sys.executable).parent
-    exe = bindir / "nbgrader"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
+def _tool_env() -> dict:
     env = dict(os.environ)
-    env["PATH"] = str(bindir) + os.pathsep + env.get("PATH", "")  # nbgrader calls alembic by name
-    return subprocess.run(cmd + args, cwd=course, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def _nbgrader_cmd() -> list[str]:
+    exe = Path(sys.executable).parent / "nbgrader"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
+
+
+def _nbgrader(args: list[str], course: Path, timeout: float | None = None, env: dict | None = None):
+    """Run an nbgrader subcommand in the course root; returns the CompletedProcess."""
+    return subprocess.run(_nbgrader_cmd() + args, cwd=course, env=env or _tool_env(),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def _errors(proc) -> str:
     lines = [ln for ln in (proc.stderr or "").splitlines() if "ERROR" in ln or "Error" in ln]
     return " | ".join(lines[-3:]) if lines else (proc.stderr or "").strip()[-300:]
+
+
+def _db_url(course: Path) -> str:
+    """The gradebook URL with a generous SQLite busy time-out, for parallel nbgrader processes."""
+    return f"sqlite:///{course / 'gradebook.db'}?timeout=120"
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc), deepest last."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _processes_of_uid(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            pids.append(int(entry.name))
+                        break
+            except (OSError, ValueError):
+                continue
+    return pids
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _run_limited(cmd: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int | None, str]:
+    """Run ``cmd`` with a wall-clock limit; on time-out kill it and every process it started.
+
+    Returns (return code or None on time-out, stderr text).
+    """
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(_descendants(proc.pid) + [proc.pid])
+            proc.wait()
+            code = None
+        err.seek(0)
+        return code, err.read()[-200_000:]
 
 
 def collect(submissions: Path, course: Path, assignment: str) -> None:
@@ -83,7 +198,7 @@ def collect(submissions: Path, course: Path, assignment: str) -> None:
         if src.is_dir():
             dst = target / student_dir.name / assignment
             shutil.rmtree(dst, ignore_errors=True)
-            shutil.copytree(src, dst)
+            shutil.copytree(src, dst, symlinks=True)
 
 
 def find_submissions(course: Path, assignment: str) -> list[str]:
@@ -95,38 +210,229 @@ def find_submissions(course: Path, assignment: str) -> list[str]:
 
 
 def ensure_released(course: Path, assignment: str) -> None:
-    """Put the assignment into the gradebook (via generate_assignment) if it is not there yet."""
+    """Release the assignment (``course_tools.release``) unless gradebook and release folder exist.
+
+    Raises
+    ------
+    RuntimeError
+        If the release is refused (lint problem, secret in the release) or nbgrader fails.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    from course_tools.release import release
+
+    if any((course / "release" / assignment).glob("*.ipynb")):
+        with Gradebook(_db_url(course)) as gb:
+            try:
+                gb.find_assignment(assignment)
+                return
+            except MissingEntry:
+                pass
+    release(course, assignment, run=_nbgrader)
+
+
+def _previous_total(course: Path, assignment: str, student: str) -> float | None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(_db_url(course)) as gb:
         try:
-            gb.find_assignment(assignment)
-            return
+            return float(gb.find_submission(assignment, student).score)
         except MissingEntry:
-            pass
-    proc = _nbgrader(["generate_assignment", assignment, "--force"], course)
-    if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment failed: {_errors(proc)}")
+            return None
 
 
-def autograde(course: Path, assignment: str, students: list[str],
-              timeout: float = DEFAULT_TIMEOUT) -> list[StudentOutcome]:
-    """Autograde each student in a separate nbgrader process; never stops at a failure."""
-    outcomes = []
-    for student in students:
-        try:
-            proc = _nbgrader(["autograde", assignment, "--student", student, "--force"], course,
-                             timeout=timeout)
-        except subprocess.TimeoutExpired:
-            outcomes.append(StudentOutcome(student, "failed",
-                                           f"autograding took longer than {timeout:.0f} s"))
+def inspect_autograded(notebook: Path) -> list[str]:
+    """Problems visible in an autograded notebook: time-outs, dead kernel, memory, truncation."""
+    problems = []
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
             continue
-        graded = list((course / "autograded" / student / assignment).glob("*.ipynb"))
-        if proc.returncode == 0 and graded:
-            outcomes.append(StudentOutcome(student, "graded"))
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        label = f"{notebook.name} cell {index}" + (f" ({gid})" if gid else "")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and out.get("ename") in _EXPLAINED:
+                problems.append(f"{label} {_EXPLAINED[out['ename']]}")
+            text = json.dumps(out, ensure_ascii=False)
+            if "[course_tools] output truncated" in text or "[course_tools] output removed" in text:
+                problems.append(f"{label}: output over the size limit was truncated")
+            if out.get("output_type") == "stream" and str(out.get("text", "")).startswith("[stderr]"):
+                problems.append(f"{label}: wrote to stderr (a warning); shown as text, not scored "
+                                "as a failure")
+    return sorted(set(problems), key=problems.index)
+
+
+class _Grader:
+    """Autograde students one by one or in parallel, with staging, sandbox and safe regrading."""
+
+    def __init__(self, course: Path, assignment: str, timeout: float, jobs: int,
+                 cell_timeout: float | None, memory_mb: float | None, sandbox: bool,
+                 hide: list[Path]):
+        self.course, self.assignment, self.timeout = course, assignment, timeout
+        self.jobs = max(1, int(jobs))
+        self.cell_timeout, self.memory_mb = cell_timeout, memory_mb
+        self.sandbox = sandbox
+        self.root = os.geteuid() == 0
+        self.tmp = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        os.chmod(self.tmp, 0o711)
+        if sandbox:
+            _sandbox.write_kernelspec(self.tmp / "jupyter")
+        self.hide = [str(p) for p in hide]
+        self.slots: list[int] = list(range(self.jobs))
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _env(self, slot: int, student_dir: Path) -> dict:
+        env = _tool_env()
+        if not self.sandbox:
+            return env
+        env["JUPYTER_PATH"] = str(self.tmp / "jupyter") + os.pathsep + env.get("JUPYTER_PATH", "")
+        env["COURSE_SANDBOX_DIR"] = str(student_dir)
+        env["COURSE_SANDBOX_HIDE"] = os.pathsep.join(self.hide)
+        if self.memory_mb:
+            env["COURSE_SANDBOX_MEM_MB"] = str(self.memory_mb)
+        env["COURSE_SANDBOX_CPU_S"] = str(int(self.timeout) + 5)
+        env["COURSE_SANDBOX_FSIZE_MB"] = "200"
+        if self.root:
+            env["COURSE_SANDBOX_UID"] = str(SANDBOX_UID_BASE + slot)
+            env["COURSE_SANDBOX_NPROC"] = "256"
+        return env
+
+    def grade(self, student: str) -> StudentOutcome:
+        with self.lock:
+            slot = self.slots.pop()
+        try:
+            return self._grade(student, slot)
+        finally:
+            if self.sandbox and self.root:
+                _kill(_processes_of_uid(SANDBOX_UID_BASE + slot))
+            with self.lock:
+                self.slots.append(slot)
+
+    def _grade(self, student: str, slot: int) -> StudentOutcome:
+        course, assignment = self.course, self.assignment
+        started = time.monotonic()
+        staged = course / STAGED / student / assignment
+        pre = _preflight.preflight(course / "submitted" / student / assignment, staged,
+                                   course / "release" / assignment)
+        problems = [p.message for p in pre.problems]
+        if not pre.ok:
+            fatal = "; ".join(p.message for p in pre.problems if p.fatal) or "nothing to grade"
+            previous = _previous_total(course, assignment, student)
+            if previous is not None:
+                fatal += (f"; the gradebook keeps the grade of an earlier run ({previous:g} points)")
+            return StudentOutcome(student, "failed", fatal, problems, time.monotonic() - started)
+
+        out_dir = course / "autograded" / student / assignment
+        backup = course / ".regrade-backup" / student / assignment
+        shutil.rmtree(backup, ignore_errors=True)
+        if out_dir.exists():
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(out_dir), str(backup))
+
+        student_dir = self.tmp / f"slot{slot}-{abs(hash(student))}"
+        shutil.rmtree(student_dir, ignore_errors=True)
+        student_dir.mkdir()
+        os.chmod(student_dir, 0o711)
+        args = ["autograde", assignment, "--student", glob.escape(student), "--force",
+                f"--CourseDirectory.submitted_directory={STAGED}",
+                f"--CourseDirectory.db_url={_db_url(course)}"]
+        if self.cell_timeout:
+            args.append(f"--Execute.timeout={int(self.cell_timeout)}")
+        if self.sandbox:
+            args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
+        wall = self.timeout * max(1, len(pre.notebooks)) + 60
+        code, stderr = _run_limited(_nbgrader_cmd() + args, course, self._env(slot, student_dir),
+                                    wall)
+        status_file = student_dir / "status.json"
+        if self.sandbox and status_file.exists():
+            status = json.loads(status_file.read_text(encoding="utf-8"))
+            problems += [f"sandbox: {e}" for e in status.get("isolation_errors", [])]
+        shutil.rmtree(student_dir, ignore_errors=True)
+
+        graded = [out_dir / name for name in pre.notebooks if (out_dir / name).exists()]
+        if code is None:
+            message = (f"autograding took longer than {wall:.0f} s (wall-clock limit) and was "
+                       "stopped")
+        elif code != 0 or len(graded) != len(pre.notebooks):
+            lines = [ln for ln in stderr.splitlines() if "ERROR" in ln or "Error" in ln]
+            message = "nbgrader autograde failed: " + (
+                " | ".join(lines[-3:]) if lines else stderr.strip()[-300:] or "no notebook graded")
         else:
-            outcomes.append(StudentOutcome(student, "failed", _errors(proc) or "no notebook graded"))
-    return outcomes
+            shutil.rmtree(backup, ignore_errors=True)
+            for nb_path in graded:
+                problems += inspect_autograded(nb_path)
+            return StudentOutcome(student, "graded", "", problems, time.monotonic() - started)
+        # Failed: put the previous autograded notebooks back, so feedback and grades stay whole.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if backup.exists():
+            shutil.move(str(backup), str(out_dir))
+            previous = _previous_total(course, assignment, student)
+            message += ("; the previous autograded notebook and grade were kept"
+                        + (f" ({previous:g} points)" if previous is not None else ""))
+        return StudentOutcome(student, "failed", message, problems, time.monotonic() - started)
+
+
+def autograde(course: Path, assignment: str, students: list[str], timeout: float = DEFAULT_TIMEOUT,
+              jobs: int = 1, cell_timeout: float | None = None,
+              memory_mb: float | None = DEFAULT_MEMORY_MB, sandbox: bool = True,
+              hide: list[Path] | None = None, progress=None) -> list[StudentOutcome]:
+    """Autograde each student in a separate nbgrader process, ``jobs`` at a time.
+
+    Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
+    failed because the gradebook was busy is retried once, alone, at the end. ``progress`` is called
+    with (done, total, outcome) after each student (default: a line on stderr).
+    Returns the outcomes in the order of ``students``.
+    """
+    course = Path(course).resolve()
+    hide = list(hide or []) + _hidden_paths(course)
+    grader = _Grader(course, assignment, timeout, jobs, cell_timeout, memory_mb, sandbox, hide)
+    progress = progress or _print_progress
+    results: dict[str, StudentOutcome] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=grader.jobs) as pool:
+            futures = {pool.submit(grader.grade, s): s for s in students}
+            for done, future in enumerate(as_completed(futures), start=1):
+                student = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - one student's crash never stops the rest
+                    outcome = StudentOutcome(student, "failed", f"grading crashed: {exc!r}")
+                results[student] = outcome
+                progress(done, len(students), outcome)
+        for student, outcome in list(results.items()):
+            if outcome.status == "failed" and "database is locked" in outcome.message:
+                results[student] = grader.grade(student)
+    finally:
+        grader.close()
+    return [results[s] for s in students]
+
+
+def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
+    note = f" - {outcome.message}" if outcome.message else ""
+    extra = f" ({len(outcome.problems)} note(s))" if outcome.problems else ""
+    print(f"[{done}/{total}] {outcome.student_id}: {outcome.status} in {outcome.seconds:.0f} s"
+          f"{extra}{note}", file=sys.stderr, flush=True)
+
+
+def _hidden_paths(course: Path) -> list[Path]:
+    """The course root and the git folder of a repository holding it (hidden from kernels)."""
+    paths = [course]
+    for parent in [course, *course.parents]:
+        if (parent / ".git").is_dir():
+            paths.append(parent / ".git")
+            break
+    return paths
+
+
+def protect_course(course: Path) -> None:
+    """Make the course root readable by its owner only (the kernels run as another user)."""
+    try:
+        os.chmod(course, 0o700)
+    except OSError:
+        pass
 
 
 def question_scores(course: Path, assignment: str) -> pd.DataFrame:
@@ -138,7 +444,7 @@ def question_scores(course: Path, assignment: str) -> pd.DataFrame:
     from nbgrader.api import Gradebook
 
     rows = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(_db_url(course)) as gb:
         for submission in gb.assignment_submissions(assignment):
             for nb in submission.notebooks:
                 for g in nb.grades:
@@ -184,16 +490,26 @@ def _markdown_table(df: pd.DataFrame) -> str:
 
 
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
-                 summary: pd.DataFrame) -> Path:
-    """Write report.md: reconciliation, per-student outcomes, score distribution, per-question table."""
+                 summary: pd.DataFrame, reconciliation: list[str] | None = None) -> Path:
+    """Write report.md: reconciliation, failures, every problem per student, scores, questions."""
     graded = sum(o.status == "graded" for o in outcomes)
     failed = [o for o in outcomes if o.status != "graded"]
     lines = [f"# Grading report: {assignment}", "",
              f"Submissions found: {len(outcomes)}; graded: {graded}; "
              f"reported failures: {len(failed)}.", ""]
+    for issue in reconciliation or []:
+        lines += [f"**Reconciliation problem:** {issue}", ""]
     if failed:
         lines += ["## Submissions that could not be graded", "",
-                  _markdown_table(pd.DataFrame([asdict(o) for o in failed])), ""]
+                  _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}
+                                                for o in failed])), ""]
+    noted = [o for o in outcomes if o.problems]
+    if noted:
+        lines += ["## Problems found, per student", ""]
+        for o in noted:
+            lines.append(f"- **{o.student_id}** ({o.status})")
+            lines += [f"  - {p}" for p in o.problems]
+        lines.append("")
     if not totals.empty:
         desc = totals["score"].describe()
         lines += ["## Score distribution (autograded and manual points so far)", "",
@@ -206,16 +522,47 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
     return path
 
 
+def generate_feedback(course: Path, assignment: str, students: list[str]) -> dict[str, str]:
+    """``nbgrader generate_feedback`` for the class; per student if the class run fails.
+
+    Returns {student: problem} for students left without a feedback file.
+    """
+    args = ["generate_feedback", assignment, "--force", f"--CourseDirectory.db_url={_db_url(course)}"]
+    proc = _nbgrader(args, course)
+    problems = {}
+    for student in students:
+        if any((course / "feedback" / student / assignment).glob("*.html")) and proc.returncode == 0:
+            continue
+        one = _nbgrader(args + ["--student", glob.escape(student)], course)
+        if one.returncode != 0 or not any((course / "feedback" / student / assignment).glob("*.html")):
+            problems[student] = f"feedback could not be generated: {_errors(one)}"
+    return problems
+
+
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> dict:
+                 timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
+                 cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
+                 sandbox: bool = True, progress=None) -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
+
+    Parameters
+    ----------
+    assignment : assignment name (a folder of ``course/source/``).
+    course : nbgrader course root.
+    submissions : optional folder in ``<student>/<assignment>/`` layout, copied in first.
+    timeout : wall-clock seconds per notebook (the student's nbgrader process gets this times the
+        number of notebooks, plus 60 s); also the CPU-second limit of each kernel.
+    jobs : students graded at the same time (default: number of cores).
+    cell_timeout : per-cell limit in seconds (default: ``c.Execute.timeout`` of the course config).
+    memory_mb : address-space limit of each kernel in MB (None: no limit).
+    sandbox : run kernels through ``course_tools.sandbox`` (False: nbgrader's plain kernel).
 
     Raises
     ------
     FileNotFoundError
         If the course root has no nbgrader_config.py or the submissions folder is missing.
     RuntimeError
-        If nbgrader cannot put the assignment in the gradebook.
+        If the release is refused or nbgrader cannot put the assignment in the gradebook or export.
     """
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
@@ -223,36 +570,52 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     if submissions is not None:
         collect(Path(submissions), course, assignment)
     ensure_released(course, assignment)
+    if sandbox and os.geteuid() == 0:
+        protect_course(course)
     students = find_submissions(course, assignment)
-    outcomes = autograde(course, assignment, students, timeout=timeout)
+    hide = [Path(submissions).resolve()] if submissions is not None else []
+    outcomes = autograde(course, assignment, students, timeout=timeout,
+                         jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
+                         memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress)
 
     out = course / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
-    if any(o.status == "graded" for o in outcomes):
-        proc = _nbgrader(["generate_feedback", assignment, "--force"], course)
-        if proc.returncode != 0:
-            print(f"warning: generate_feedback reported a problem: {_errors(proc)}", file=sys.stderr)
+    graded_ids = [o.student_id for o in outcomes if o.status == "graded"]
+    if graded_ids:
+        for student, problem in generate_feedback(course, assignment, graded_ids).items():
+            next(o for o in outcomes if o.student_id == student).problems.append(problem)
     grades_csv = out / "grades.csv"
-    proc = _nbgrader(["export", "--to", str(grades_csv)], course)
+    proc = _nbgrader(["export", "--to", str(grades_csv),
+                      f"--CourseDirectory.db_url={_db_url(course)}"], course)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader export failed: {_errors(proc)}")
-    grades = pd.read_csv(grades_csv, dtype={"student_id": str})
+    grades = pd.read_csv(grades_csv, dtype={"student_id": str}, keep_default_na=False,
+                         na_values=[""])
     grades = grades[grades["assignment"] == assignment]
 
     scores = question_scores(course, assignment)
-    graded_ids = {o.student_id for o in outcomes if o.status == "graded"}
     scores = scores[scores["student_id"].isin(graded_ids)]
     summary = summarise(scores)
     totals = scores.groupby("student_id")[["score", "max_score"]].sum().reset_index()
 
-    pd.DataFrame([asdict(o) for o in outcomes]).to_csv(out / "student_outcomes.csv", index=False)
+    issues = []
+    n_graded = len(graded_ids)
+    n_failed = sum(o.status == "failed" for o in outcomes)
+    if not (len(students) == len(outcomes) == n_graded + n_failed):
+        issues.append(f"{len(students)} submissions found but {n_graded} graded and {n_failed} "
+                      "failures reported")
+    empty = sorted(set(graded_ids) - set(scores["student_id"]))
+    if empty:
+        issues.append(f"graded but without scores in the gradebook: {', '.join(empty)}")
+
+    pd.DataFrame([o.as_row() for o in outcomes],
+                 columns=["student_id", "status", "message", "problems"]).to_csv(
+        out / "student_outcomes.csv", index=False)
     scores.to_csv(out / "question_scores.csv", index=False)
     summary.to_csv(out / "question_summary.csv", index=False)
-    report = write_report(out, assignment, outcomes, totals, summary)
-    reconciled = len(students) == len(outcomes) == sum(
-        o.status in {"graded", "failed"} for o in outcomes)
+    report = write_report(out, assignment, outcomes, totals, summary, issues)
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
-            "report": report, "reconciled": reconciled, "out": out}
+            "report": report, "reconciled": not issues, "out": out}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,12 +625,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE,
                         help="nbgrader course root (default: the repository's assignments/)")
     parser.add_argument("--submissions", type=Path, default=None,
-                        help="folder in submitted/<student>/<assignment>/ layout to copy in first")
+                        help="folder in <student>/<assignment>/ layout to copy in first")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="students graded in parallel (default: number of cores)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help="seconds allowed per student submission")
+                        help="wall-clock and CPU seconds allowed per notebook (default 600)")
+    parser.add_argument("--cell-timeout", type=float, default=None,
+                        help="seconds per cell (default: c.Execute.timeout in nbgrader_config.py)")
+    parser.add_argument("--memory-mb", type=float, default=DEFAULT_MEMORY_MB,
+                        help=f"memory (address space) per kernel in MB (default {DEFAULT_MEMORY_MB})")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run kernels as nbgrader does by default (no limits, no isolation)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     try:
-        result = run_pipeline(args.assignment, args.course, args.submissions, args.timeout)
+        result = run_pipeline(args.assignment, args.course, args.submissions, args.timeout,
+                              jobs=args.jobs, cell_timeout=args.cell_timeout,
+                              memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -277,7 +652,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     for o in outcomes:
-        print(f"{o.student_id}: {o.status}{' - ' + o.message if o.message else ''}")
+        print(f"{o.student_id}: {o.status}{' - ' + o.message if o.message else ''}"
+              f"{f' ({len(o.problems)} problem(s) noted)' if o.problems else ''}")
     print(f"report: {result['report']}")
     return 0 if result["reconciled"] else 1
 
