@@ -1,6 +1,7 @@
 """Offer the *student versions* of the graded assignments for download, never the sources.
 
-At the start of every build this extension copies the nbgrader course (``assignments/``: its
+At the start of every build this extension copies the nbgrader course (``../assignments/``
+relative to the book's source folder: its
 ``nbgrader_config.py`` and ``source/``) to a temporary folder and runs nbgrader's own
 ``generate_assignment`` there, so the solutions and hidden tests are stripped by nbgrader exactly as in
 a real release. The released notebooks are added to the HTML output under ``student_versions/``.
@@ -24,7 +25,6 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-COURSE = Path(__file__).resolve().parents[2] / "assignments"
 OUTPUT_DIR = "student_versions"
 
 
@@ -62,7 +62,10 @@ def _on_builder_inited(app):
     target = Path(app.outdir).parent / "_student_versions" / OUTPUT_DIR
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    app.env.student_versions = [p.name for p in release_all(COURSE, target)]
+    course = Path(app.srcdir).resolve().parent / "assignments"  # the course root beside book/
+    if not (course / "nbgrader_config.py").exists():
+        raise FileNotFoundError(f"nbgrader course not found beside the book: {course}")
+    app.env.student_versions = [p.name for p in release_all(course, target)]
     # html_extra_path copies the folder (with its name) into the HTML output root.
     app.config.html_extra_path = list(app.config.html_extra_path) + [str(target.parent)]
     app.env.student_versions_dir = str(target)
