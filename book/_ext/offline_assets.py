@@ -12,6 +12,8 @@ What this Sphinx extension does:
 * **No thebe unless asked for.** Jupyter Book always loads ``sphinx_thebe``, which puts a script
   naming ``unpkg.com``, ``sphinx-thebe.js`` and an inline thebe configuration on every page.
   Unless ``launch_buttons.thebe`` is true in ``_config.yml``, all three are removed.
+* **A clean console.** The theme's colour mode defaults to "auto" (follow the reader's system), so a
+  first visit does not log an "invalid theme mode" error.
 * **Launch buttons need a repository.** If a BinderHub or JupyterHub URL is set in
   ``launch_buttons`` but ``repository.url`` is empty, the build stops with a message saying what
   to set (without a repository the theme silently shows no button).
@@ -116,6 +118,10 @@ def _check_launch_buttons(app: Sphinx, config: Any) -> None:
 def _on_config_inited(app: Sphinx, config: Any) -> None:
     _use_local_mathjax(app, config)
     _check_launch_buttons(app, config)
+    # pydata-sphinx-theme reads the colour mode from localStorage, falling back to this value; left
+    # empty, a reader's first page logs "Got invalid theme mode" to the console.
+    config.html_context = dict(config.html_context or {})
+    config.html_context.setdefault("default_mode", "auto")
 
 
 def _on_builder_inited(app: Sphinx) -> None:

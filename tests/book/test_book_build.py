@@ -8,30 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_tool
+from book.conftest import build_book, copy_book
 
 
-def _copy_book(dst: Path) -> Path:
-    """Copy book/ and notebooks/ (the labs are linked into the book as book/labs)."""
-    shutil.copytree(ROOT / "book", dst / "book", symlinks=True,
-                    ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    shutil.copytree(ROOT / "notebooks", dst / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    return dst / "book"
-
-
-def _build(book: Path):
-    proc = run_tool(["jupyter-book", "build", str(book), "--warningiserror", "--nitpick",
-                     "--keep-going"], cwd=book.parent, timeout=3000)
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-@pytest.fixture(scope="session")
-def clean_build(tmp_path_factory):
-    book = _copy_book(tmp_path_factory.mktemp("clean"))
-    code, log = _build(book)
-    assert code == 0, log[-5000:]
-    return book
+# The clean build is shared with the browser tests: see tests/book/conftest.py.
+_copy_book = copy_book
+_build = build_book
 
 
 def _variant(clean_build: Path, tmp_path: Path) -> Path:
