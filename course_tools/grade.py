@@ -251,8 +251,12 @@ def inspect_autograded(notebook: Path) -> list[str]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         label = f"{notebook.name} cell {index}" + (f" ({gid})" if gid else "")
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "error" and out.get("ename") in _EXPLAINED:
-                problems.append(f"{label} {_EXPLAINED[out['ename']]}")
+            ename = str(out.get("ename", ""))
+            if out.get("output_type") == "error":
+                if ename in _EXPLAINED:
+                    problems.append(f"{label} {_EXPLAINED[ename]}")
+                elif ename.endswith("MemoryError"):
+                    problems.append(f"{label} {_EXPLAINED['MemoryError']}")
             text = json.dumps(out, ensure_ascii=False)
             if "[course_tools] output truncated" in text or "[course_tools] output removed" in text:
                 problems.append(f"{label}: output over the size limit was truncated")
@@ -280,6 +284,7 @@ class _Grader:
         self.hide = [str(p) for p in hide]
         self.slots: list[int] = list(range(self.jobs))
         self.lock = threading.Lock()
+        self.startup_seconds = 60.0
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -343,7 +348,7 @@ class _Grader:
             args.append(f"--Execute.timeout={int(self.cell_timeout)}")
         if self.sandbox:
             args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
-        wall = self.timeout * max(1, len(pre.notebooks)) + 60
+        wall = self.timeout * max(1, len(pre.notebooks)) + self.startup_seconds
         code, stderr = _run_limited(_nbgrader_cmd() + args, course, self._env(slot, student_dir),
                                     wall)
         status_file = student_dir / "status.json"
@@ -378,17 +383,20 @@ class _Grader:
 def autograde(course: Path, assignment: str, students: list[str], timeout: float = DEFAULT_TIMEOUT,
               jobs: int = 1, cell_timeout: float | None = None,
               memory_mb: float | None = DEFAULT_MEMORY_MB, sandbox: bool = True,
-              hide: list[Path] | None = None, progress=None) -> list[StudentOutcome]:
+              hide: list[Path] | None = None, progress=None, startup_seconds: float = 60
+              ) -> list[StudentOutcome]:
     """Autograde each student in a separate nbgrader process, ``jobs`` at a time.
 
     Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
     failed because the gradebook was busy is retried once, alone, at the end. ``progress`` is called
-    with (done, total, outcome) after each student (default: a line on stderr).
+    with (done, total, outcome) after each student (default: a line on stderr). Each student's
+    nbgrader process may run ``timeout`` seconds per notebook plus ``startup_seconds``.
     Returns the outcomes in the order of ``students``.
     """
     course = Path(course).resolve()
     hide = list(hide or []) + _hidden_paths(course)
     grader = _Grader(course, assignment, timeout, jobs, cell_timeout, memory_mb, sandbox, hide)
+    grader.startup_seconds = startup_seconds
     progress = progress or _print_progress
     results: dict[str, StudentOutcome] = {}
     try:
@@ -418,12 +426,17 @@ def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
 
 
 def _hidden_paths(course: Path) -> list[Path]:
-    """The course root and the git folder of a repository holding it (hidden from kernels)."""
+    """The course root and the git folders of the repositories holding it and this package.
+
+    The source notebooks are in those repositories' history, so kernels must not see them.
+    """
     paths = [course]
-    for parent in [course, *course.parents]:
-        if (parent / ".git").is_dir():
-            paths.append(parent / ".git")
-            break
+    for start in (course, Path(__file__).resolve().parent):
+        for parent in [start, *start.parents]:
+            if (parent / ".git").is_dir():
+                if parent / ".git" not in paths:
+                    paths.append(parent / ".git")
+                break
     return paths
 
 
@@ -522,6 +535,26 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
     return path
 
 
+def reconcile(students: list[str], outcomes: list[StudentOutcome], scores: pd.DataFrame
+              ) -> list[str]:
+    """Problems with the books: empty when submissions found = graded + reported failures.
+
+    Also checks that each student has exactly one outcome and that every graded student has scores
+    in the gradebook (``scores`` from :func:`question_scores`), so that no grade is silently empty.
+    """
+    issues = []
+    ids = [o.student_id for o in outcomes]
+    graded = [o.student_id for o in outcomes if o.status == "graded"]
+    failed = [o.student_id for o in outcomes if o.status == "failed"]
+    if len(students) != len(graded) + len(failed) or sorted(ids) != sorted(students):
+        issues.append(f"{len(students)} submissions found but {len(graded)} graded and "
+                      f"{len(failed)} failures reported")
+    empty = sorted(set(graded) - set(scores["student_id"]))
+    if empty:
+        issues.append(f"graded but without scores in the gradebook: {', '.join(empty)}")
+    return issues
+
+
 def generate_feedback(course: Path, assignment: str, students: list[str]) -> dict[str, str]:
     """``nbgrader generate_feedback`` for the class; per student if the class run fails.
 
@@ -542,7 +575,8 @@ def generate_feedback(course: Path, assignment: str, students: list[str]) -> dic
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
                  timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
                  cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
-                 sandbox: bool = True, progress=None) -> dict:
+                 sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None
+                 ) -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
 
     Parameters
@@ -556,6 +590,8 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     cell_timeout : per-cell limit in seconds (default: ``c.Execute.timeout`` of the course config).
     memory_mb : address-space limit of each kernel in MB (None: no limit).
     sandbox : run kernels through ``course_tools.sandbox`` (False: nbgrader's plain kernel).
+    hide_paths : further folders to hide from student kernels (the course root, the submissions
+        folder and the git folders of the course's and this package's repositories always are).
 
     Raises
     ------
@@ -573,7 +609,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     if sandbox and os.geteuid() == 0:
         protect_course(course)
     students = find_submissions(course, assignment)
-    hide = [Path(submissions).resolve()] if submissions is not None else []
+    hide = [Path(p).resolve() for p in hide_paths or []]
+    if submissions is not None:
+        hide.append(Path(submissions).resolve())
     outcomes = autograde(course, assignment, students, timeout=timeout,
                          jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
                          memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress)
@@ -598,15 +636,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     summary = summarise(scores)
     totals = scores.groupby("student_id")[["score", "max_score"]].sum().reset_index()
 
-    issues = []
-    n_graded = len(graded_ids)
-    n_failed = sum(o.status == "failed" for o in outcomes)
-    if not (len(students) == len(outcomes) == n_graded + n_failed):
-        issues.append(f"{len(students)} submissions found but {n_graded} graded and {n_failed} "
-                      "failures reported")
-    empty = sorted(set(graded_ids) - set(scores["student_id"]))
-    if empty:
-        issues.append(f"graded but without scores in the gradebook: {', '.join(empty)}")
+    issues = reconcile(students, outcomes, scores)
 
     pd.DataFrame([o.as_row() for o in outcomes],
                  columns=["student_id", "status", "message", "problems"]).to_csv(
@@ -634,6 +664,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds per cell (default: c.Execute.timeout in nbgrader_config.py)")
     parser.add_argument("--memory-mb", type=float, default=DEFAULT_MEMORY_MB,
                         help=f"memory (address space) per kernel in MB (default {DEFAULT_MEMORY_MB})")
+    parser.add_argument("--hide", type=Path, action="append", default=[],
+                        help="a further folder to hide from student kernels (repeatable)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels as nbgrader does by default (no limits, no isolation)")
     args = parser.parse_args(argv)
@@ -642,7 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_pipeline(args.assignment, args.course, args.submissions, args.timeout,
                               jobs=args.jobs, cell_timeout=args.cell_timeout,
-                              memory_mb=args.memory_mb, sandbox=not args.no_sandbox)
+                              memory_mb=args.memory_mb, sandbox=not args.no_sandbox,
+                              hide_paths=args.hide)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -283,7 +283,9 @@ def preflight(original: Path, staged: Path, release_dir: Path,
         if name in missing:
             continue
         try:
-            nb = nbformat.reads(path.read_text(encoding="utf-8", errors="strict"), as_version=4)
+            text = path.read_text(encoding="utf-8", errors="strict")
+            json.loads(text)  # its error names the line and column
+            nb = nbformat.reads(text, as_version=4)
             if not isinstance(nb.get("cells"), list):
                 raise ValueError("no list of cells")
         except Exception as exc:  # noqa: BLE001 - any parse failure is reported, not raised

@@ -205,6 +205,22 @@ def secret_lines(source_nb: dict) -> dict[str, list[str]]:
     return {k: [ln for ln in v if ln not in public] for k, v in inside.items()}
 
 
+def public_lines(source_nb: dict) -> set[str]:
+    """Stripped lines of a source notebook outside any solution or hidden-test region."""
+    public, region = set(), False
+    for cell in source_nb.get("cells", []):
+        region = False
+        for line in _src(cell).splitlines():
+            text = line.strip()
+            if text in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+                region = True
+            elif text in ("### END SOLUTION", "### END HIDDEN TESTS"):
+                region = False
+            elif text and not region:
+                public.add(text)
+    return public
+
+
 def readable_text(path: Path) -> str:
     """The text a reader of a file sees: notebook cell sources and outputs, HTML without tags."""
     raw = Path(path).read_text(encoding="utf-8", errors="replace")
@@ -231,7 +247,7 @@ def readable_text(path: Path) -> str:
 
 
 def scan_for_secrets(source_notebooks: list[Path], targets: list[Path],
-                     min_length: int = 12) -> list[tuple[Path, str, str]]:
+                     min_length: int = 15) -> list[tuple[Path, str, str]]:
     """Secret lines of the source notebooks found in the target files.
 
     Parameters
@@ -239,17 +255,23 @@ def scan_for_secrets(source_notebooks: list[Path], targets: list[Path],
     source_notebooks : instructor notebooks with solution and hidden-test regions.
     targets : files or folders to scan (``.ipynb``, ``.html``, ``.md``, ``.txt``, ``.py``, ...;
         folders are scanned recursively for those suffixes).
-    min_length : lines this short or shorter are ignored (``return x`` is not a leak).
+    min_length : lines this short or shorter are ignored (``return x`` is not a leak); so are
+        lines that any of the source notebooks shows outside its secret regions (as a line or
+        inside one, e.g. quoted in the instructions).
 
     Returns
     -------
     List of (file, kind, line) with kind ``"solution"`` or ``"hidden test"``; empty if none.
     """
-    secrets = []
+    secrets, public = [], set()
     for path in source_notebooks:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
         for kind, lines in secret_lines(nb).items():
             secrets += [(kind, ln) for ln in lines if len(ln) > min_length]
+        public |= public_lines(nb)
+    # A line that one notebook shows openly (an import, a data-generating line) is no secret.
+    public_text = "\n".join(public)
+    secrets = [(kind, ln) for kind, ln in dict.fromkeys(secrets) if ln not in public_text]
     files = []
     for target in targets:
         target = Path(target)
