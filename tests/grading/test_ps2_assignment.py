@@ -6,13 +6,16 @@ The three submissions are graded once per module through the instructor pipeline
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import COURSE, fill_solutions, load_nb, nbgrader_meta, run_tool, save_nb, src
+from conftest import (COURSE, fill_solutions, hidden_test_lines, load_nb, nbgrader_meta, run_tool,
+                      save_nb, src)
 from course_tools.grade import run_pipeline
 from learning_dynamics import catchup
 
@@ -95,6 +98,23 @@ def test_pipeline_scores_three_submissions_exactly(graded):
     assert (manual["max_score"] == 3.0).all()
     report = result["report"].read_text(encoding="utf-8")
     assert "Submissions found: 3; graded: 3; reported failures: 0." in report
+
+
+def test_feedback_shows_no_hidden_test(graded):
+    """Feedback for a passing and a failing submission quotes no hidden test line."""
+    source = load_nb(COURSE / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    hidden = [ln for ln in hidden_test_lines(source) if len(ln) > 12]
+    assert hidden
+    for student in ["correct", "partly_wrong"]:
+        pages = list((graded["course"] / "feedback" / student / ASSIGNMENT).glob("*.html"))
+        assert pages, f"no feedback for {student}"
+        text = re.sub(r"<[^>]+>", "", pages[0].read_text("utf-8"))
+        text = html.unescape(text)
+        assert not [ln for ln in hidden if ln in text], student
+    # The check can fail: the autograded notebook (instructor-only) does contain the hidden tests.
+    autograded = graded["course"] / "autograded" / "partly_wrong" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    inside = "\n".join(src(c) for c in load_nb(autograded)["cells"])
+    assert [ln for ln in hidden if ln in inside]
 
 
 def test_every_autograded_test_fails_on_the_untouched_release(graded):
