@@ -13,6 +13,7 @@ released notebooks, so nothing from the source notebooks reaches the book.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -58,16 +59,35 @@ def release_all(course: Path, target: Path) -> list[Path]:
     return released
 
 
+def _fingerprint(course: Path) -> str:
+    """Hash of the course config and every source file: the releases are redone when it changes."""
+    digest = hashlib.sha256()
+    files = [course / "nbgrader_config.py"] + sorted(p for p in (course / "source").rglob("*")
+                                                      if p.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(course)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _on_builder_inited(app):
     target = Path(app.outdir).parent / "_student_versions" / OUTPUT_DIR
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
     course = Path(app.srcdir).resolve().parent / "assignments"  # the course root beside book/
     if not (course / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"nbgrader course not found beside the book: {course}")
-    app.env.student_versions = [p.name for p in release_all(course, target)]
-    # html_extra_path copies the folder (with its name) into the HTML output root.
-    app.config.html_extra_path = list(app.config.html_extra_path) + [str(target.parent)]
+    stamp = target.parent / "fingerprint.txt"
+    fingerprint = _fingerprint(course)
+    if not (stamp.exists() and stamp.read_text() == fingerprint and any(target.glob("*.ipynb"))):
+        shutil.rmtree(target.parent, ignore_errors=True)
+        target.mkdir(parents=True)
+        release_all(course, target)
+        stamp.write_text(fingerprint)
+    app.env.student_versions = sorted(p.name for p in target.glob("*.ipynb"))
+    # html_extra_path copies the folder's contents (student_versions/) into the HTML output root.
+    extra = target.parent / "extra"
+    shutil.rmtree(extra, ignore_errors=True)
+    shutil.copytree(target, extra / OUTPUT_DIR)
+    app.config.html_extra_path = list(app.config.html_extra_path) + [str(extra)]
     app.env.student_versions_dir = str(target)
 
 
