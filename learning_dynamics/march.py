@@ -375,7 +375,7 @@ def simulate(
     Source: March (1991), Organization Science 2(1): 71-87, model assumptions (1)-(4),
     footnote 1 (code learning probability ``1 - (1 - p2)**k``), and the turnover (p3) and
     turbulence (p4) extensions. Defaults for the points the paper leaves open follow
-    Watts & Gilbert (2014); see the module docstring.
+    Workiewicz's Python replication; see the module docstring.
 
     Parameters
     ----------
