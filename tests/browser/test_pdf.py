@@ -1,0 +1,126 @@
+"""Issue 8: a PDF of the whole book, built with the documented command's builder
+(``jupyter-book build book --builder pdflatex``, which ``python3 dev.py pdf`` runs), holds every
+chapter, the bibliography and the figures.
+
+The PDF is built from the session's clean build (tests/book/conftest.py), reusing its execution
+cache, so no notebook runs twice. It needs TeX Live and poppler-utils from Debian; ``python3 dev.py
+test`` installs them when missing. Without them this test fails and says what to install.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from book.conftest import clean_book_build
+from conftest import run_tool
+
+TOOLS = ("xelatex", "latexmk", "pdftotext", "pdfinfo", "pdfimages")
+
+
+def _normalise(text: str) -> str:
+    """Lower case, one space between words, plain quotes and dashes, no hyphenation breaks."""
+    text = text.replace("\u00ad", "").replace("-\n", "")
+    for fancy, plain in {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
+                         "\u2013": "-", "\u2014": "-", "\ufb01": "fi", "\ufb02": "fl"}.items():
+        text = text.replace(fancy, plain)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _title_of(source: Path) -> str:
+    """The first level-1 heading of a MyST page or notebook, without Markdown markup."""
+    if source.suffix == ".ipynb":
+        cells = json.loads(source.read_text("utf-8"))["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = source.read_text("utf-8")
+    match = re.search(r"^# (.+)$", text, flags=re.M)
+    assert match, f"no title in {source}"
+    title = re.sub(r"\{[a-z:]+\}`([^`<]+?)(?:\s*<[^>]+>)?`", r"\1", match.group(1))
+    return re.sub(r"[*_`]", "", title).strip()
+
+
+def chapter_titles(book: Path) -> dict[str, str]:
+    """{toc file: title} for every chapter of every part in _toc.yml."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text("utf-8"))
+    titles = {}
+    for part in toc.get("parts", []):
+        for entry in part.get("chapters", []):
+            name = entry["file"]
+            source = next(p for p in (book / f"{name}.md", book / f"{name}.ipynb") if p.exists())
+            titles[name] = _title_of(source)
+    return titles
+
+
+def missing_titles(pdf_text: str, titles: dict[str, str]) -> list[str]:
+    """The toc files whose title does not occur in the PDF's text."""
+    text = _normalise(pdf_text)
+    return [name for name, title in titles.items() if _normalise(title) not in text]
+
+
+@pytest.fixture(scope="session")
+def book_pdf(tmp_path_factory) -> tuple[Path, Path]:
+    """(book folder, PDF) of the whole book, built from the session's clean build."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"the PDF test needs {', '.join(missing)}: run `python3 dev.py test` or "
+                    "`python3 dev.py pdf` as root (they install TeX Live and poppler-utils with "
+                    "apt-get), or install the packages listed in dev.py PDF_PACKAGES.",
+                    pytrace=False)
+    book = clean_book_build(tmp_path_factory)
+    proc = run_tool(["jupyter-book", "build", str(book), "--builder", "pdflatex", "--keep-going"],
+                    cwd=book.parent, timeout=2400)
+    pdf = book / "_build" / "latex" / "book.pdf"
+    assert proc.returncode == 0 and pdf.exists(), (proc.stdout + proc.stderr)[-5000:]
+    return book, pdf
+
+
+def _pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_pdf_holds_every_chapter(book_pdf):
+    book, pdf = book_pdf
+    titles = chapter_titles(book)
+    assert len(titles) >= 12, titles
+    text = _pdf_text(pdf)
+    assert not missing_titles(text, titles), missing_titles(text, titles)
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
+        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    assert pages > 50
+
+
+def test_pdf_holds_the_bibliography_and_resolved_citations(book_pdf):
+    _, pdf = book_pdf
+    text = _normalise(_pdf_text(pdf))
+    for entry in ("the process of chinese manufacturing upgrading",
+                  "exploration and exploitation in organizational learning",
+                  "global strategy journal"):
+        assert entry in text, entry
+    assert "herrigel" in text and "march" in text
+
+
+def test_pdf_holds_the_figures(book_pdf):
+    book, pdf = book_pdf
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    images = [line for line in listing if line.split()[2] == "image"]
+    html = book / "_build" / "html"
+    html_figures = {name for page in html.rglob("*.html") if "_static" not in page.parts
+                    for name in re.findall(r'_images/([^"/]+\.png)"', page.read_text("utf-8"))}
+    assert html_figures
+    # every figure of the HTML book (matplotlib PNGs) is in the PDF
+    assert len(images) >= len(html_figures), (len(images), len(html_figures))
+
+
+def test_the_title_check_notices_a_missing_chapter():
+    titles = {"chapters/a": "What upgrading means", "chapters/b": "A chapter that is not there"}
+    text = "Contents\n2. What up-\ngrading means ........ 12\n"
+    assert missing_titles(text, titles) == ["chapters/b"]
