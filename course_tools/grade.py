@@ -260,7 +260,9 @@ def inspect_autograded(notebook: Path) -> list[str]:
             text = json.dumps(out, ensure_ascii=False)
             if "[course_tools] output truncated" in text or "[course_tools] output removed" in text:
                 problems.append(f"{label}: output over the size limit was truncated")
-            if out.get("output_type") == "stream" and str(out.get("text", "")).startswith("[stderr]"):
+            stream = out.get("text", "")
+            stream = stream if isinstance(stream, str) else "".join(stream)
+            if out.get("output_type") == "stream" and stream.startswith("[stderr]"):
                 problems.append(f"{label}: wrote to stderr (a warning); shown as text, not scored "
                                 "as a failure")
     return sorted(set(problems), key=problems.index)
@@ -630,6 +632,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     grades = pd.read_csv(grades_csv, dtype={"student_id": str}, keep_default_na=False,
                          na_values=[""])
     grades = grades[grades["assignment"] == assignment]
+    grades.to_csv(grades_csv, index=False)  # the report folder is per assignment
 
     scores = question_scores(course, assignment)
     scores = scores[scores["student_id"].isin(graded_ids)]

@@ -39,6 +39,7 @@ import copy
 import json
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,8 +142,13 @@ def repair_cells(nb, ref, result: PreflightResult, label: str) -> None:
             ref_cells[gid] = cell
             order[gid] = i
 
+    seen_ids = set()
     for cell in nb["cells"]:
         _clean_cell(cell)
+        if "id" in cell:  # a copied cell keeps its id; give the copy a new one
+            if cell["id"] in seen_ids:
+                cell["id"] = uuid.uuid4().hex[:8]
+            seen_ids.add(cell["id"])
     groups: dict[str, list[int]] = {}
     for i, cell in enumerate(nb["cells"]):
         meta = cell.get("metadata", {}).get("nbgrader")
