@@ -60,7 +60,8 @@ DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
 DEFAULT_TIMEOUT = 600
 #: Address-space limit of a student's kernel (MB); numpy, pandas and matplotlib need about 1 GB.
 DEFAULT_MEMORY_MB = 3072
-#: First user id used for sandboxed kernels when grading as root (one id per parallel worker).
+#: First user id used for sandboxed kernels when grading as root (one id per parallel worker,
+#: claimed with a lock file so that concurrent grading runs never share one).
 SANDBOX_UID_BASE = 64000
 #: Folder (relative to the course root) that holds the staged, repaired submissions.
 STAGED = "preflight"
@@ -284,12 +285,38 @@ class _Grader:
         if sandbox:
             _sandbox.write_kernelspec(self.tmp / "jupyter")
         self.hide = [str(p) for p in hide]
-        self.slots: list[int] = list(range(self.jobs))
+        self._locks: list = []
+        self.slots: list[int] = self._claim_uids(self.jobs) if (sandbox and self.root) else list(
+            range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + self.jobs))
         self.lock = threading.Lock()
         self.startup_seconds = 60.0
 
+    def _claim_uids(self, n: int) -> list[int]:
+        """Claim ``n`` sandbox user ids no other grading run on this machine is using.
+
+        Each id is held by an exclusive lock on ``<tmp>/course-sandbox-uid-<id>.lock`` until
+        :meth:`close`, so that two pipelines running at once never share (or kill) a kernel's user.
+        """
+        import fcntl
+
+        uids = []
+        for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1000):
+            fh = open(Path(tempfile.gettempdir()) / f"course-sandbox-uid-{uid}.lock", "w")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                continue
+            self._locks.append(fh)
+            uids.append(uid)
+            if len(uids) == n:
+                return uids
+        raise RuntimeError("no free sandbox user id (1000 grading workers already running?)")
+
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
+        for fh in self._locks:
+            fh.close()
 
     def _env(self, slot: int, student_dir: Path) -> dict:
         env = _tool_env()
@@ -303,7 +330,7 @@ class _Grader:
         env["COURSE_SANDBOX_CPU_S"] = str(int(self.timeout) + 5)
         env["COURSE_SANDBOX_FSIZE_MB"] = "200"
         if self.root:
-            env["COURSE_SANDBOX_UID"] = str(SANDBOX_UID_BASE + slot)
+            env["COURSE_SANDBOX_UID"] = str(slot)
             env["COURSE_SANDBOX_NPROC"] = "256"
         return env
 
@@ -314,7 +341,7 @@ class _Grader:
             return self._grade(student, slot)
         finally:
             if self.sandbox and self.root:
-                _kill(_processes_of_uid(SANDBOX_UID_BASE + slot))
+                _kill(_processes_of_uid(slot))  # leftovers of this student's kernels
             with self.lock:
                 self.slots.append(slot)
 
