@@ -46,58 +46,86 @@ def _time(fn, runs: int) -> list[float]:
     return out
 
 
+def measure(quick: bool = False, runs: int | None = None, seed: int = 1991) -> dict:
+    """Time the Figure-1 sweep: vectorised and loop (``runs`` each), then the large vectorised run.
+
+    Returns {"quick", "seed", "settings", "reps", "vectorised": [s...], "loop": [s...],
+    "big_reps", "big_time", "table"} with times in seconds and ``table`` the large run's
+    ``march.sweep`` DataFrame.
+
+    Raises
+    ------
+    ValueError
+        If ``runs`` is below 1.
+    """
+    reps = 8 if quick else 80
+    runs = runs if runs is not None else (1 if quick else 3)
+    big = 200 if quick else 10_000
+    if runs < 1:
+        raise ValueError("runs must be >= 1")
+
+    def run_vec():
+        return sweep(p1=P1, p2=P2, replications=reps, until_equilibrium=True, seed=seed)
+
+    def run_loop():
+        return sweep_loop(p1_values=P1, p2_values=P2, replications=reps, seed=seed)
+
+    run_vec()  # warm-up: first-call imports and allocations are not part of the model's time
+    vec_times = _time(run_vec, runs)
+    loop_times = _time(run_loop, runs)
+    t0 = time.perf_counter()
+    table = sweep(p1=P1, p2=P2, replications=big, until_equilibrium=True, seed=seed)
+    big_time = time.perf_counter() - t0
+    return {"quick": quick, "seed": seed, "settings": len(P1) * len(P2), "reps": reps,
+            "vectorised": vec_times, "loop": loop_times, "big_reps": big, "big_time": big_time,
+            "table": table}
+
+
+def markdown(result: dict, equilibrium_table: bool = True) -> str:
+    """The result of :func:`measure` as Markdown tables (medians, all runs, speed-up)."""
+    fmt = lambda ts: ", ".join(f"{t:.2f}" for t in ts)  # noqa: E731
+    vec_med = statistics.median(result["vectorised"])
+    loop_med = statistics.median(result["loop"])
+    settings, reps, big, big_time = (result["settings"], result["reps"], result["big_reps"],
+                                     result["big_time"])
+    lines = [f"Workload: {settings} settings x {reps} replications, m = 30, n = 50, run to "
+             f"equilibrium; seed {result['seed']}.", "",
+             "| implementation | median time (s) | runs (s) | speed-up vs loop |",
+             "|---|---:|---|---:|",
+             f"| per-member loop (`march_loop.sweep_loop`) | {loop_med:.2f} | "
+             f"{fmt(result['loop'])} | 1.0x |",
+             f"| vectorised (`march.sweep`) | {vec_med:.2f} | {fmt(result['vectorised'])} | "
+             f"{loop_med / vec_med:.1f}x |", "",
+             "| vectorised only | replications per setting | time (s) | time per replication (ms) |",
+             "|---|---:|---:|---:|",
+             f"| Figure-1 sweep, {settings} settings | {big:,} | {big_time:.1f} | "
+             f"{1e3 * big_time / (big * settings):.3f} |"]
+    if equilibrium_table:
+        pivot = result["table"].pivot(index="p1", columns="p2", values="code_knowledge")
+        lines += ["", "Mean equilibrium code knowledge (fraction of dimensions matching reality), "
+                  f"{big:,} replications:", "",
+                  "| p1 | " + " | ".join(f"p2 = {c}" for c in pivot.columns) + " |",
+                  "|---:|" + "---:|" * len(pivot.columns)]
+        for p1, row in pivot.iterrows():
+            lines.append(f"| {p1:.1f} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small workload for a smoke run")
-    parser.add_argument("--runs", type=int, default=None, help="timed runs per implementation (default 3, quick 1)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="timed runs per implementation (default 3, quick 1)")
     parser.add_argument("--seed", type=int, default=1991)
     args = parser.parse_args(argv)
-
-    reps = 8 if args.quick else 80
-    runs = args.runs if args.runs is not None else (1 if args.quick else 3)
-    big = 200 if args.quick else 10_000
-    if runs < 1:
-        parser.error("--runs must be >= 1")
-
-    settings = len(P1) * len(P2)
-
-    def run_vec():
-        return sweep(p1=P1, p2=P2, replications=reps, until_equilibrium=True, seed=args.seed)
-
-    def run_loop():
-        return sweep_loop(p1_values=P1, p2_values=P2, replications=reps, seed=args.seed)
-
-    vec_times = _time(run_vec, runs)
-    loop_times = _time(run_loop, runs)
-    vec_med = statistics.median(vec_times)
-    loop_med = statistics.median(loop_times)
-
-    t0 = time.perf_counter()
-    table = sweep(p1=P1, p2=P2, replications=big, until_equilibrium=True, seed=args.seed)
-    big_time = time.perf_counter() - t0
-
-    fmt = lambda ts: ", ".join(f"{t:.2f}" for t in ts)  # noqa: E731
+    try:
+        result = measure(args.quick, args.runs, args.seed)
+    except ValueError as exc:
+        parser.error(str(exc))
     print(f"## March (1991) Figure-1 sweep benchmark{' (quick)' if args.quick else ''}\n")
-    print(
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"{os.cpu_count()} logical CPUs, {platform.machine()}; seed {args.seed}.\n"
-    )
-    print(f"Workload: {settings} settings x {reps} replications, m = 30, n = 50, run to equilibrium.\n")
-    print("| implementation | median time (s) | runs (s) | speed-up vs loop |")
-    print("|---|---:|---|---:|")
-    print(f"| per-member loop (`march_loop.sweep_loop`) | {loop_med:.2f} | {fmt(loop_times)} | 1.0x |")
-    print(f"| vectorised (`march.sweep`) | {vec_med:.2f} | {fmt(vec_times)} | {loop_med / vec_med:.1f}x |")
-    print()
-    print("| vectorised only | replications per setting | time (s) | time per replication (ms) |")
-    print("|---|---:|---:|---:|")
-    print(f"| Figure-1 sweep, {settings} settings | {big:,} | {big_time:.1f} | {1e3 * big_time / (big * settings):.3f} |")
-    print()
-    print(f"Mean equilibrium code knowledge (fraction of dimensions matching reality), {big:,} replications:\n")
-    pivot = table.pivot(index="p1", columns="p2", values="code_knowledge")
-    print("| p1 | " + " | ".join(f"p2 = {c}" for c in pivot.columns) + " |")
-    print("|---:|" + "---:|" * len(pivot.columns))
-    for p1, row in pivot.iterrows():
-        print(f"| {p1:.1f} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+    print(f"Python {platform.python_version()}, numpy {np.__version__}, "
+          f"{os.cpu_count()} logical CPUs, {platform.machine()}.\n")
+    print(markdown(result))
     return 0
 
 
