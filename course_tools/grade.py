@@ -56,7 +56,7 @@ from course_tools import preflight as _preflight
 from course_tools import sandbox as _sandbox
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
-#: Seconds allowed for autograding one student's submission (all notebooks, all cells).
+#: Wall-clock seconds allowed per notebook of a submission (also each kernel's CPU-time limit).
 DEFAULT_TIMEOUT = 600
 #: Address-space limit of a student's kernel (MB); numpy, pandas and matplotlib need about 1 GB.
 DEFAULT_MEMORY_MB = 3072
