@@ -2,12 +2,13 @@
 
     python -m course_tools.grade ps1                      # grade assignments/submitted/*/ps1
     python -m course_tools.grade ps1 --submissions DIR    # first copy DIR/<student>/ps1/ in
+    python -m course_tools.grade ps1 --downloads DIR      # first zip_collect DIR/<student>_*.ipynb
     python -m course_tools.grade ps1 --jobs 2 --cell-timeout 60 --memory-mb 2048
 
 The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no grading:
 
 1. *collect*: optionally copy a folder in nbgrader's ``submitted/<student>/<assignment>/`` layout
-   into the course;
+   into the course, or collect a flat folder of downloaded files with ``nbgrader zip_collect``;
 2. *release*: if the assignment is not in the gradebook or has no release folder, release it with
    ``course_tools.release`` (marker and test-cell lint, ``nbgrader generate_assignment``, secret scan);
 3. *pre-flight*: ``course_tools.preflight`` stages a repaired copy of each submission in
@@ -200,6 +201,44 @@ def collect(submissions: Path, course: Path, assignment: str) -> None:
             dst = target / student_dir.name / assignment
             shutil.rmtree(dst, ignore_errors=True)
             shutil.copytree(src, dst, symlinks=True)
+
+
+#: How ``--downloads`` file names are read: ``<student id>_<anything>`` (the student id may not
+#: contain ``_`` or ``/``), matched against the file's path inside the extracted downloads, as
+#: nbgrader's FileNameCollectorPlugin does.
+DOWNLOADS_REGEXP = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)$"
+
+
+def collect_downloads(downloads: Path, course: Path, assignment: str,
+                      regexp: str = DOWNLOADS_REGEXP) -> None:
+    """Collect a flat folder of downloaded files (LMS style) with ``nbgrader zip_collect``.
+
+    Every file in ``downloads`` (notebooks named ``<student>_<name>.ipynb``, or .zip/.tar.gz
+    archives holding such notebooks) is copied to ``course/downloaded/<assignment>/archive/``;
+    nbgrader's ``zip_collect`` then extracts the archives and files each notebook under
+    ``course/submitted/<student>/<assignment>/``. A renamed notebook is sorted out later by the
+    pre-flight step.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``downloads`` is not a folder.
+    RuntimeError
+        If ``nbgrader zip_collect`` fails.
+    """
+    downloads = Path(downloads)
+    if not downloads.is_dir():
+        raise FileNotFoundError(f"downloads folder not found: {downloads}")
+    archive = course / "downloaded" / assignment / "archive"
+    shutil.rmtree(course / "downloaded" / assignment, ignore_errors=True)
+    archive.mkdir(parents=True)
+    for path in sorted(downloads.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, archive / path.name)
+    proc = _nbgrader(["zip_collect", assignment, "--force",
+                      f"--FileNameCollectorPlugin.named_regexp={regexp}"], course)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader zip_collect failed: {_errors(proc)}")
 
 
 def find_submissions(course: Path, assignment: str) -> list[str]:
@@ -604,8 +643,8 @@ def generate_feedback(course: Path, assignment: str, students: list[str]) -> dic
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
                  timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
                  cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
-                 sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None
-                 ) -> dict:
+                 sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None,
+                 downloads: Path | None = None) -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
 
     Parameters
@@ -613,6 +652,8 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     assignment : assignment name (a folder of ``course/source/``).
     course : nbgrader course root.
     submissions : optional folder in ``<student>/<assignment>/`` layout, copied in first.
+    downloads : optional flat folder of downloaded files (``<student>_<name>.ipynb`` or archives),
+        collected with ``nbgrader zip_collect`` first (see :func:`collect_downloads`).
     timeout : wall-clock seconds per notebook (the student's nbgrader process gets this times the
         number of notebooks, plus 60 s); also the CPU-second limit of each kernel.
     jobs : students graded at the same time (default: number of cores).
@@ -634,13 +675,16 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         raise FileNotFoundError(f"not an nbgrader course root (no nbgrader_config.py): {course}")
     if submissions is not None:
         collect(Path(submissions), course, assignment)
+    if downloads is not None:
+        collect_downloads(Path(downloads), course, assignment)
     ensure_released(course, assignment)
     if sandbox and os.geteuid() == 0:
         protect_course(course)
     students = find_submissions(course, assignment)
     hide = [Path(p).resolve() for p in hide_paths or []]
-    if submissions is not None:
-        hide.append(Path(submissions).resolve())
+    for folder in (submissions, downloads):
+        if folder is not None:
+            hide.append(Path(folder).resolve())
     outcomes = autograde(course, assignment, students, timeout=timeout,
                          jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
                          memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress)
@@ -686,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="nbgrader course root (default: the repository's assignments/)")
     parser.add_argument("--submissions", type=Path, default=None,
                         help="folder in <student>/<assignment>/ layout to copy in first")
+    parser.add_argument("--downloads", type=Path, default=None,
+                        help="flat folder of downloaded files named <student>_<name>.ipynb (or "
+                             "archives of them), collected with nbgrader zip_collect first")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="students graded in parallel (default: number of cores)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
@@ -705,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_pipeline(args.assignment, args.course, args.submissions, args.timeout,
                               jobs=args.jobs, cell_timeout=args.cell_timeout,
                               memory_mb=args.memory_mb, sandbox=not args.no_sandbox,
-                              hide_paths=args.hide)
+                              hide_paths=args.hide, downloads=args.downloads)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
