@@ -551,11 +551,15 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     if scores.empty:
         return pd.DataFrame(columns=["question", "kind", "max_score", "mean", "full_marks_share",
                                      "n_failed", "n_graded"])
-    df = scores.assign(full=scores["score"] >= scores["max_score"],
-                       failed=scores["score"] < scores["max_score"])
+    # A written answer still awaiting its manual grade has no score (NaN): it is left out of the
+    # mean, the share of full marks and the failure count, not counted as a fail.
+    scored = scores["score"].notna()
+    df = scores.assign(full=(scores["score"] >= scores["max_score"]).astype(float).where(scored),
+                       failed=(scores["score"] < scores["max_score"]).astype(float).where(scored))
     out = df.groupby(["question", "kind", "max_score"], sort=False).agg(
         mean=("score", "mean"), full_marks_share=("full", "mean"), n_failed=("failed", "sum"),
         n_graded=("score", "count")).reset_index()
+    out["n_failed"] = out["n_failed"].astype(int)
     return out.sort_values(["kind", "n_failed"], ascending=[True, False], kind="stable")
 
 
@@ -571,7 +575,8 @@ def _markdown_table(df: pd.DataFrame) -> str:
 
 
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
-                 summary: pd.DataFrame, reconciliation: list[str] | None = None) -> Path:
+                 summary: pd.DataFrame, reconciliation: list[str] | None = None,
+                 pending_manual: tuple[int, int] = (0, 0)) -> Path:
     """Write report.md: reconciliation, failures, every problem per student, scores, questions."""
     graded = sum(o.status == "graded" for o in outcomes)
     failed = [o for o in outcomes if o.status != "graded"]
@@ -591,6 +596,12 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
             lines.append(f"- **{o.student_id}** ({o.status})")
             lines += [f"  - {p}" for p in o.problems]
         lines.append("")
+    answers, students = pending_manual
+    if answers:
+        lines += [f"**Hand-marking pending:** {answers} written answer(s) from {students} student(s) "
+                  "await a manual grade (formgrader). Until then the totals and per-question figures "
+                  "below leave those answers out, and feedback generated now shows them as 0: return "
+                  "feedback after hand-marking and a regrade.", ""]
     if not totals.empty:
         desc = totals["score"].describe()
         lines += ["## Score distribution (autograded and manual points so far)", "",
@@ -601,6 +612,30 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def mark_failures(grades: pd.DataFrame, assignment: str, outcomes: list[StudentOutcome]
+                  ) -> pd.DataFrame:
+    """nbgrader's export with a ``grading_status`` column and no made-up score for a failure.
+
+    A student whose submission could not be graded gets a row whether or not nbgrader exported one,
+    with ``grading_status`` "failed" and an empty score (never 0.0), so that an upload of the CSV to
+    a learning platform cannot silently zero or drop that student.
+    """
+    status = {o.student_id: o.status for o in outcomes}
+    grades = grades.copy()
+    missing = sorted(set(status) - set(grades["student_id"]))
+    if missing:
+        extra = pd.DataFrame({"assignment": assignment, "student_id": missing})
+        grades = pd.concat([grades, extra], ignore_index=True)
+    if "max_score" in grades and grades["max_score"].notna().any():
+        grades["max_score"] = grades["max_score"].fillna(grades["max_score"].max())
+    grades["grading_status"] = grades["student_id"].map(status).fillna("not submitted")
+    failed = grades["grading_status"] == "failed"
+    for column in ("raw_score", "score"):
+        if column in grades:
+            grades[column] = grades[column].astype(float).mask(failed)
+    return grades.sort_values("student_id", kind="stable").reset_index(drop=True)
 
 
 def reconcile(students: list[str], outcomes: list[StudentOutcome], scores: pd.DataFrame
@@ -702,7 +737,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         raise RuntimeError(f"nbgrader export failed: {_errors(proc)}")
     grades = pd.read_csv(grades_csv, dtype={"student_id": str}, keep_default_na=False,
                          na_values=[""])
-    grades = grades[grades["assignment"] == assignment]
+    grades = mark_failures(grades[grades["assignment"] == assignment], assignment, outcomes)
     grades.to_csv(grades_csv, index=False)  # the report folder is per assignment
 
     scores = question_scores(course, assignment)
@@ -717,7 +752,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         out / "student_outcomes.csv", index=False)
     scores.to_csv(out / "question_scores.csv", index=False)
     summary.to_csv(out / "question_summary.csv", index=False)
-    report = write_report(out, assignment, outcomes, totals, summary, issues)
+    waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
+    report = write_report(out, assignment, outcomes, totals, summary, issues,
+                          pending_manual=(len(waiting), waiting["student_id"].nunique()))
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
             "report": report, "reconciled": not issues, "out": out}
 
