@@ -61,6 +61,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from learning_dynamics._validation import finite_array
+
 __all__ = [
     "CatchUpSimulation",
     "diffusion_rate",
@@ -74,16 +76,7 @@ __all__ = [
 ]
 
 
-def _arr(values, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric; got {values!r}") from exc
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
-    return arr
+_arr = finite_array  # shared check: learning_dynamics._validation
 
 
 def _nonneg(values, name: str) -> np.ndarray:

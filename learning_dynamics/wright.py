@@ -34,6 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from learning_dynamics._validation import finite_array
 import pandas as pd
 
 __all__ = [
@@ -46,17 +48,7 @@ __all__ = [
 ]
 
 
-def _finite_array(values, name: str) -> np.ndarray:
-    """Convert ``values`` to a float array and reject empty, non-numeric or non-finite input."""
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric; got {values!r}") from exc
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or infinity)")
-    return arr
+_finite_array = finite_array  # shared check: learning_dynamics._validation
 
 
 def _scalar_or_array(arr: np.ndarray, like) -> float | np.ndarray:
