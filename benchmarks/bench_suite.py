@@ -90,6 +90,9 @@ def measure(quick: bool = False, keep: bool = False, log=None) -> dict:
         # Not this benchmark's venv: dev.py must find python3 and build its own .venv.
         env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                       if not p.startswith(str(ROOT / ".venv")))
+        # Unbuffered, so that pytest's session header reaches the pipe (and its time stamp) when
+        # it is printed, not when an 8 KB buffer fills.
+        env["PYTHONUNBUFFERED"] = "1"
         cmd = [_python3(), "dev.py", "test", *(QUICK_ARGS if quick else [])]
         log(f"suite: running {' '.join(cmd)} in a fresh clone of {commit} ({clone})")
         lines: list[str] = []
