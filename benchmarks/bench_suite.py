@@ -66,7 +66,8 @@ def measure(quick: bool = False, keep: bool = False, log=None) -> dict:
     """Clone HEAD into a temporary folder and time ``python3 dev.py test`` there.
 
     Returns {"commit", "clone", "setup", "pytest", "total" (seconds; total excludes the clone),
-    "exit_code", "counts" (pytest summary), "pytest_seconds_reported", "quick", "log_tail",
+    "exit_code", "counts" (pytest summary), "failures" (pytest's FAILED/ERROR summary lines),
+    "pytest_seconds_reported", "quick", "log_tail",
     "path" (the clone if kept, else None)}.
 
     Raises
@@ -114,6 +115,7 @@ def measure(quick: bool = False, keep: bool = False, log=None) -> dict:
             raise RuntimeError("pytest never started (environment setup failed?):\n"
                                + "\n".join(lines[-40:]))
         counts = parse_summary(lines)
+        failures = [ln for ln in lines if ln.startswith(("FAILED ", "ERROR "))]
         reported = None
         for line in reversed(lines):
             m = re.search(r" in ([\d.]+)s", line)
@@ -124,7 +126,7 @@ def measure(quick: bool = False, keep: bool = False, log=None) -> dict:
             log(f"suite: clone kept at {clone}, log {logfile}")
         return {"commit": commit, "clone": clone_s, "setup": header_at - start,
                 "pytest": total - (header_at - start), "total": total, "exit_code": code,
-                "counts": counts, "pytest_seconds_reported": reported, "quick": quick,
+                "counts": counts, "failures": failures, "pytest_seconds_reported": reported, "quick": quick,
                 "log_tail": lines[-60:], "path": str(clone) if keep else None}
     finally:
         if not keep:
@@ -147,7 +149,10 @@ def markdown(result: dict) -> str:
         f"| pytest run | {_mmss(result['pytest'])} |",
         f"| total (`dev.py test`, clone of {result['clone']:.0f} s not included) | "
         f"{_mmss(result['total'])} |", "",
-        f"pytest: {counts}; exit code {result['exit_code']}."])
+        f"pytest: {counts}; exit code {result['exit_code']}."]
+        + (["", "Failed (pytest's short summary):", ""]
+           + [f"- `{ln[:200]}`" for ln in result.get("failures", [])[:60]]
+           if result.get("failures") else []))
 
 
 def _mmss(seconds: float) -> str:

@@ -1,6 +1,6 @@
 """Run every benchmark in one go and print one Markdown report (the README's "Benchmarks" table).
 
-    .venv/bin/python benchmarks/run.py            # full run: about two hours on 2 shared cores
+    .venv/bin/python benchmarks/run.py            # full run: about 80 minutes on 2 shared cores
     .venv/bin/python benchmarks/run.py --quick    # small workloads, about 10 minutes
     .venv/bin/python benchmarks/run.py --parts march grading   # some parts only
 
