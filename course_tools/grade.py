@@ -14,8 +14,11 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
 3. *pre-flight*: ``course_tools.preflight`` stages a repaired copy of each submission in
    ``<course>/preflight/`` (renamed notebook, malformed JSON, kernel, duplicated, deleted, retyped or
    edited cells); the student's original is never modified;
-4. *autograde*: ``nbgrader autograde ASSIGNMENT --student S --force`` on the staged copy, one
-   process per student, ``--jobs`` at a time, each with a wall-clock limit; the kernel runs in
+4. *autograde*: what ``nbgrader autograde ASSIGNMENT --student S --force`` runs, on the staged copy,
+   ``--jobs`` students at a time, each with a wall-clock limit. Each job is a long-lived nbgrader
+   process (``course_tools.autograde_worker``, nbgrader's ``NbGraderAPI.autograde``) that grades one
+   student after another, so nbgrader starts once per job rather than once per student; a student
+   who runs over the limit gets the job's process killed and a fresh one started. The kernel runs in
    ``course_tools.sandbox`` (own folder, own user id when run as root, course hidden, memory and CPU
    limits). A previous autograded notebook is kept aside and put back if the new run fails, so a
    grade is never replaced by an empty result;
@@ -41,6 +44,7 @@ import glob
 import json
 import os
 import shutil
+import select
 import signal
 import subprocess
 import sys
@@ -66,6 +70,10 @@ DEFAULT_MEMORY_MB = 3072
 SANDBOX_UID_BASE = 64000
 #: Folder (relative to the course root) that holds the staged, repaired submissions.
 STAGED = "preflight"
+#: Environment variables read by ``course_tools.sandbox`` (set per student, never inherited).
+_SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDBOX_MEM_MB",
+                      "COURSE_SANDBOX_CPU_S", "COURSE_SANDBOX_FSIZE_MB", "COURSE_SANDBOX_UID",
+                      "COURSE_SANDBOX_NPROC", "COURSE_SANDBOX_MPL_FONTLIST")
 #: Error names in an autograded notebook and how the report explains them.
 _EXPLAINED = {
     "CellTimeoutError": "timed out (cell time limit) and was interrupted",
@@ -163,22 +171,110 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
-def _run_limited(cmd: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int | None, str]:
-    """Run ``cmd`` with a wall-clock limit; on time-out kill it and every process it started.
+class _Worker:
+    """One ``course_tools.autograde_worker`` process: nbgrader started once, students sent one by one.
 
-    Returns (return code or None on time-out, stderr text).
+    ``run`` grades one student with a wall-clock limit; a student who runs over, or a worker that
+    dies, costs only that worker: it and every process it started are killed, and the next student
+    gets a fresh worker.
     """
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True)
+
+    def __init__(self, slot: int, args: list[str], cwd: Path, env: dict, start_timeout: float):
+        self.slot, self.args, self.cwd, self.env = slot, args, cwd, env
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen | None = None
+        self.err = None
+        self.buffer = b""
+        self.jobs = 0
+
+    def _start(self) -> str | None:
+        """Start the worker process; returns None when it is ready, or why it is not."""
+        self.err = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self.buffer = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "course_tools.autograde_worker", *self.args], cwd=self.cwd,
+            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
+            start_new_session=True)
+        line = self._read_line(time.monotonic() + self.start_timeout)
+        if line is None:
+            self.stop()
+            return f"nbgrader did not start within {self.start_timeout:.0f} s"
+        if not line.get("ready"):
+            why = line.get("error") or self._stderr_tail()
+            self.stop()
+            return f"nbgrader could not start: {why}"
+        return None
+
+    def _read_line(self, deadline: float) -> dict | None:
+        """The next reply line, decoded; None on time-out; {} when the worker has gone."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return {}
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
         try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill(_descendants(proc.pid) + [proc.pid])
-            proc.wait()
-            code = None
-        err.seek(0)
-        return code, err.read()[-200_000:]
+            return json.loads(line)
+        except ValueError:
+            return {}
+
+    def _stderr_tail(self) -> str:
+        if self.err is None:
+            return ""
+        self.err.seek(0)
+        lines = [ln for ln in self.err.read()[-200_000:].splitlines()
+                 if "ERROR" in ln or "Error" in ln]
+        return " | ".join(lines[-3:])
+
+    def run(self, student: str, env: dict, wall: float) -> tuple[int | None, str]:
+        """Autograde ``student`` with ``env`` applied; (0 graded / 1 failed / None time-out, log)."""
+        if self.proc is None or self.proc.poll() is not None:
+            why = self._start()
+            if why is not None:
+                return 1, why
+        self.jobs += 1
+        token = f"{os.getpid()}-{self.slot}-{self.jobs}"
+        try:
+            self.proc.stdin.write((json.dumps({"student": student, "env": env, "job": token})
+                                   + "\n").encode())
+            self.proc.stdin.flush()
+        except OSError:
+            reply = {}
+        else:
+            reply = self._read_line(time.monotonic() + wall)
+        if reply is None:
+            self.stop()
+            return None, ""
+        if reply.get("job") != token:
+            tail = self._stderr_tail()
+            self.stop()
+            return 1, "the grading process died" + (f": {tail}" if tail else "")
+        return (0 if reply.get("success") else 1), reply.get("log", "")
+
+    def stop(self, wait: float = 0) -> None:
+        """End the worker: close its input, give it ``wait`` seconds to exit, then kill it and
+        everything it started."""
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+                if wait:
+                    self.proc.wait(timeout=wait)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            _kill(_descendants(self.proc.pid) + [self.proc.pid])
+            self.proc.wait()
+            self.proc.stdout.close()
+            self.proc = None
+        if self.err is not None:
+            self.err.close()
+            self.err = None
 
 
 def collect(submissions: Path, course: Path, assignment: str) -> None:
@@ -321,14 +417,17 @@ class _Grader:
         self.root = os.geteuid() == 0
         self.tmp = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
         os.chmod(self.tmp, 0o711)
+        self.fontlist = None
         if sandbox:
             _sandbox.write_kernelspec(self.tmp / "jupyter")
+            self.fontlist = _sandbox.font_cache()
         self.hide = [str(p) for p in hide]
         self._locks: list = []
         self.slots: list[int] = self._claim_uids(self.jobs) if (sandbox and self.root) else list(
             range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + self.jobs))
         self.lock = threading.Lock()
         self.startup_seconds = 60.0
+        self.workers: list[_Worker] | None = None
 
     def _claim_uids(self, n: int) -> list[int]:
         """Claim ``n`` sandbox user ids no other grading run on this machine is using.
@@ -353,21 +452,43 @@ class _Grader:
         raise RuntimeError("no free sandbox user id (1000 grading workers already running?)")
 
     def close(self) -> None:
+        for worker in self.workers or []:
+            worker.stop(wait=10)
         shutil.rmtree(self.tmp, ignore_errors=True)
         for fh in self._locks:
             fh.close()
 
-    def _env(self, slot: int, student_dir: Path) -> dict:
+    def _worker_args(self) -> list[str]:
+        """``nbgrader autograde`` options shared by every student (see ``autograde_worker``)."""
+        args = [self.assignment, "--force", f"--CourseDirectory.submitted_directory={STAGED}",
+                f"--CourseDirectory.db_url={_db_url(self.course)}"]
+        if self.cell_timeout:
+            args.append(f"--Execute.timeout={int(self.cell_timeout)}")
+        if self.sandbox:
+            args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
+        return args
+
+    def _worker_env(self) -> dict:
+        """Environment of a worker process (the kernelspec of the sandbox on JUPYTER_PATH)."""
         env = _tool_env()
+        if self.sandbox:
+            env["JUPYTER_PATH"] = (str(self.tmp / "jupyter") + os.pathsep
+                                   + env.get("JUPYTER_PATH", ""))
+        return {k: v for k, v in env.items() if not k.startswith("COURSE_SANDBOX_")}
+
+    def _job_env(self, slot: int, student_dir: Path) -> dict:
+        """Sandbox settings of one student's kernel: every ``COURSE_SANDBOX_*`` variable, set or
+        removed (None), so that nothing carries over from the previous student."""
+        env: dict = dict.fromkeys(_SANDBOX_VARIABLES)
         if not self.sandbox:
             return env
-        env["JUPYTER_PATH"] = str(self.tmp / "jupyter") + os.pathsep + env.get("JUPYTER_PATH", "")
         env["COURSE_SANDBOX_DIR"] = str(student_dir)
         env["COURSE_SANDBOX_HIDE"] = os.pathsep.join(self.hide)
         if self.memory_mb:
             env["COURSE_SANDBOX_MEM_MB"] = str(self.memory_mb)
         env["COURSE_SANDBOX_CPU_S"] = str(int(self.timeout) + 5)
         env["COURSE_SANDBOX_FSIZE_MB"] = "200"
+        env["COURSE_SANDBOX_MPL_FONTLIST"] = self.fontlist
         if self.root:
             env["COURSE_SANDBOX_UID"] = str(slot)
             env["COURSE_SANDBOX_NPROC"] = "256"
@@ -375,16 +496,21 @@ class _Grader:
 
     def grade(self, student: str) -> StudentOutcome:
         with self.lock:
-            slot = self.slots.pop()
+            if self.workers is None:
+                start = max(120.0, self.startup_seconds)
+                self.workers = [_Worker(slot, self._worker_args(), self.course, self._worker_env(),
+                                        start) for slot in self.slots]
+                self.idle = list(self.workers)
+            worker = self.idle.pop()
         try:
-            return self._grade(student, slot)
+            return self._grade(student, worker)
         finally:
             if self.sandbox and self.root:
-                _kill(_processes_of_uid(slot))  # leftovers of this student's kernels
+                _kill(_processes_of_uid(worker.slot))  # leftovers of this student's kernels
             with self.lock:
-                self.slots.append(slot)
+                self.idle.append(worker)
 
-    def _grade(self, student: str, slot: int) -> StudentOutcome:
+    def _grade(self, student: str, worker: _Worker) -> StudentOutcome:
         course, assignment = self.course, self.assignment
         started = time.monotonic()
         staged = course / STAGED / student / assignment
@@ -405,20 +531,12 @@ class _Grader:
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(out_dir), str(backup))
 
-        student_dir = self.tmp / f"slot{slot}-{abs(hash(student))}"
+        student_dir = self.tmp / f"slot{worker.slot}-{abs(hash(student))}"
         shutil.rmtree(student_dir, ignore_errors=True)
         student_dir.mkdir()
         os.chmod(student_dir, 0o711)
-        args = ["autograde", assignment, "--student", glob.escape(student), "--force",
-                f"--CourseDirectory.submitted_directory={STAGED}",
-                f"--CourseDirectory.db_url={_db_url(course)}"]
-        if self.cell_timeout:
-            args.append(f"--Execute.timeout={int(self.cell_timeout)}")
-        if self.sandbox:
-            args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
         wall = self.timeout * max(1, len(pre.notebooks)) + self.startup_seconds
-        code, stderr = _run_limited(_nbgrader_cmd() + args, course, self._env(slot, student_dir),
-                                    wall)
+        code, log = worker.run(student, self._job_env(worker.slot, student_dir), wall)
         status_file = student_dir / "status.json"
         if self.sandbox and status_file.exists():
             status = json.loads(status_file.read_text(encoding="utf-8"))
@@ -430,9 +548,9 @@ class _Grader:
             message = (f"autograding took longer than {wall:.0f} s (wall-clock limit) and was "
                        "stopped")
         elif code != 0 or len(graded) != len(pre.notebooks):
-            lines = [ln for ln in stderr.splitlines() if "ERROR" in ln or "Error" in ln]
+            lines = [ln for ln in log.splitlines() if "ERROR" in ln or "Error" in ln]
             message = "nbgrader autograde failed: " + (
-                " | ".join(lines[-3:]) if lines else stderr.strip()[-300:] or "no notebook graded")
+                " | ".join(lines[-3:]) if lines else log.strip()[-300:] or "no notebook graded")
         else:
             shutil.rmtree(backup, ignore_errors=True)
             for nb_path in graded:
@@ -453,12 +571,14 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
               memory_mb: float | None = DEFAULT_MEMORY_MB, sandbox: bool = True,
               hide: list[Path] | None = None, progress=None, startup_seconds: float = 60
               ) -> list[StudentOutcome]:
-    """Autograde each student in a separate nbgrader process, ``jobs`` at a time.
+    """Autograde each student on their own, ``jobs`` at a time, in ``jobs`` long-lived nbgrader
+    processes (see ``course_tools.autograde_worker``).
 
     Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
     failed because the gradebook was busy is retried once, alone, at the end. ``progress`` is called
-    with (done, total, outcome) after each student (default: a line on stderr). Each student's
-    nbgrader process may run ``timeout`` seconds per notebook plus ``startup_seconds``.
+    with (done, total, outcome) after each student (default: a line on stderr). Each student may
+    take ``timeout`` seconds per notebook plus ``startup_seconds`` (kernel start, gradebook);
+    starting an nbgrader process has its own limit of ``max(120, startup_seconds)`` seconds.
     Returns the outcomes in the order of ``students``.
     """
     course = Path(course).resolve()

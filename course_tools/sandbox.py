@@ -20,6 +20,9 @@ environment variables that the grading pipeline sets for each nbgrader process:
     Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
     enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
     the git folder of the repository holding it, where the source notebooks are in the history).
+``COURSE_SANDBOX_MPL_FONTLIST``
+    matplotlib's font list (:func:`font_cache`), copied into the kernel's fresh ``MPLCONFIGDIR``
+    so that the kernel does not spend seconds rebuilding it.
 ``COURSE_SANDBOX_MEM_MB``, ``COURSE_SANDBOX_CPU_S``, ``COURSE_SANDBOX_FSIZE_MB``, ``COURSE_SANDBOX_NPROC``
     Resource limits of the kernel (``setrlimit``): address space, CPU seconds, size of a written file,
     number of processes of the sandbox user. A kernel over its address space gets a ``MemoryError``;
@@ -63,6 +66,23 @@ def write_kernelspec(directory: Path, python: str = sys.executable,
             "metadata": {"debugger": False}}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return spec_dir
+
+
+def font_cache() -> str | None:
+    """Path of this Python's matplotlib font list (``fontlist-v*.json``), built if missing.
+
+    The pipeline passes it to every sandboxed kernel (``COURSE_SANDBOX_MPL_FONTLIST``): a kernel's
+    ``MPLCONFIGDIR`` is a fresh folder, and without a copy of the list matplotlib would rebuild it,
+    taking seconds, for every student. Returns None when matplotlib is not installed or the list
+    cannot be found.
+    """
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    path = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    return str(path) if path.is_file() else None
 
 
 def _limit(which: int, value: float | None) -> None:
@@ -146,6 +166,11 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
                     ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     for sub in ("tmp", ".ipython", ".config"):
         (work / sub).mkdir(exist_ok=True)
+    fontlist = os.environ.get("COURSE_SANDBOX_MPL_FONTLIST", "")
+    if fontlist and os.path.isfile(fontlist):
+        # matplotlib's font list, so that the kernel does not rebuild it (seconds) in its fresh
+        # MPLCONFIGDIR; it names installed font files only.
+        shutil.copy(fontlist, work / ".config" / os.path.basename(fontlist))
     conn = work / ".connection.json"
     shutil.copyfile(connection_file, conn)
     status = {"uid": os.getuid(), "hidden": [], "isolation_errors": []}
