@@ -18,11 +18,15 @@ Protocol (one JSON object per line):
 
 - the worker first writes ``{"ready": true}`` (or ``{"ready": false, "error": ...}`` if nbgrader
   could not be configured, after which it exits with status 2);
-- the pipeline writes a job ``{"student": ID, "env": {NAME: VALUE or null}, "job": TOKEN}`` on the
-  worker's standard input; ``env`` is applied to the worker's environment before grading (``null``
-  removes a variable), which is how each student's kernel gets its own sandbox settings;
+- the pipeline writes a job ``{"student": ID, "env": {NAME: VALUE or null}, "job": TOKEN,
+  "feedback": bool}`` on the worker's standard input; ``env`` is applied to the worker's environment
+  before grading (``null`` removes a variable), which is how each student's kernel gets its own
+  sandbox settings;
 - the worker answers ``{"job": TOKEN, "success": bool, "log": TEXT}`` (``log``: nbgrader's log and
-  any traceback, at most 20,000 characters); end of input ends the worker.
+  any traceback, at most 20,000 characters). With ``"feedback": true`` and a successful autograde it
+  then runs ``NbGraderAPI.generate_feedback`` for that student (what ``nbgrader generate_feedback
+  ASSIGNMENT --student ID --force`` runs, with the course's feedback preprocessors) and adds
+  ``"feedback": bool, "feedback_log": TEXT`` to the answer. End of input ends the worker.
 
 Replies go to a private copy of the original standard output; file descriptor 1 itself is pointed at
 standard error before any kernel starts, so nothing a student's kernel prints (it inherits
@@ -44,6 +48,14 @@ MAX_LOG = 20_000
 def _reply(stream, **message) -> None:
     stream.write(json.dumps(message) + "\n")
     stream.flush()
+
+
+def _call(method, *args, **kwargs) -> dict:
+    """An ``NbGraderAPI`` call's result dict; an exception becomes ``{"success": False, ...}``."""
+    try:
+        return method(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - one student's failure is reported, not fatal
+        return {"success": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _configure(argv: list[str]):
@@ -78,14 +90,19 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = str(value)
-        try:
-            result = api.autograde(assignment, glob.escape(job["student"]), force=True,
-                                   create=True)
-        except BaseException as exc:  # noqa: BLE001 - one student's failure is reported, not fatal
-            result = {"success": False, "error": f"{type(exc).__name__}: {exc}"}
+        student = glob.escape(job["student"])
+        result = _call(api.autograde, assignment, student, force=True, create=True)
+        feedback = None
+        if result.get("success") and job.get("feedback"):
+            feedback = _call(api.generate_feedback, assignment, student, force=True)
         log = (result.get("log") or "") + (result.get("error") or "")
-        _reply(replies, job=job.get("job"), success=bool(result.get("success")),
-               log=log[-MAX_LOG:])
+        message = {"job": job.get("job"), "success": bool(result.get("success")),
+                   "log": log[-MAX_LOG:]}
+        if feedback is not None:
+            message["feedback"] = bool(feedback.get("success"))
+            message["feedback_log"] = ((feedback.get("log") or "")
+                                       + (feedback.get("error") or ""))[-MAX_LOG:]
+        _reply(replies, **message)
     return 0
 
 

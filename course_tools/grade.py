@@ -22,8 +22,11 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    ``course_tools.sandbox`` (own folder, own user id when run as root, course hidden, memory and CPU
    limits). A previous autograded notebook is kept aside and put back if the new run fails, so a
    grade is never replaced by an empty result;
-5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.feedback``);
-6. *export*: ``nbgrader export`` to CSV, read back with pandas;
+5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.feedback``),
+   run by the same job for each student right after autograding; any student left without feedback
+   gets ``nbgrader generate_feedback`` afterwards;
+6. *export*: nbgrader's CSV exporter (``CsvExportPlugin``, as ``nbgrader export``), read back with
+   pandas;
 7. *summary*: per-question scores from the gradebook API, summarised with pandas;
 8. *report*: ``report.md`` and ``student_outcomes.csv`` name every problem found for each student
    (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures);
@@ -96,6 +99,8 @@ class StudentOutcome:
     message: str = ""
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: True when feedback was generated right after autograding (see ``autograde(feedback=...)``).
+    feedback: bool = False
 
     def as_row(self) -> dict:
         return {"student_id": self.student_id, "status": self.status, "message": self.message,
@@ -233,17 +238,22 @@ class _Worker:
                  if "ERROR" in ln or "Error" in ln]
         return " | ".join(lines[-3:])
 
-    def run(self, student: str, env: dict, wall: float) -> tuple[int | None, str]:
-        """Autograde ``student`` with ``env`` applied; (0 graded / 1 failed / None time-out, log)."""
+    def run(self, student: str, env: dict, wall: float, feedback: bool = False
+            ) -> tuple[int | None, dict]:
+        """Autograde ``student`` with ``env`` applied (then generate feedback if asked).
+
+        Returns (0 graded / 1 failed / None time-out, the worker's answer: ``log`` and, with
+        ``feedback``, ``feedback``: bool).
+        """
         if self.proc is None or self.proc.poll() is not None:
             why = self._start()
             if why is not None:
-                return 1, why
+                return 1, {"log": why}
         self.jobs += 1
         token = f"{os.getpid()}-{self.slot}-{self.jobs}"
         try:
-            self.proc.stdin.write((json.dumps({"student": student, "env": env, "job": token})
-                                   + "\n").encode())
+            self.proc.stdin.write((json.dumps({"student": student, "env": env, "job": token,
+                                               "feedback": feedback}) + "\n").encode())
             self.proc.stdin.flush()
         except OSError:
             reply = {}
@@ -251,12 +261,12 @@ class _Worker:
             reply = self._read_line(time.monotonic() + wall)
         if reply is None:
             self.stop()
-            return None, ""
+            return None, {"log": ""}
         if reply.get("job") != token:
             tail = self._stderr_tail()
             self.stop()
-            return 1, "the grading process died" + (f": {tail}" if tail else "")
-        return (0 if reply.get("success") else 1), reply.get("log", "")
+            return 1, {"log": "the grading process died" + (f": {tail}" if tail else "")}
+        return (0 if reply.get("success") else 1), reply
 
     def stop(self, wait: float = 0) -> None:
         """End the worker: close its input, give it ``wait`` seconds to exit, then kill it and
@@ -428,6 +438,7 @@ class _Grader:
         self.lock = threading.Lock()
         self.startup_seconds = 60.0
         self.workers: list[_Worker] | None = None
+        self.feedback = False
 
     def _claim_uids(self, n: int) -> list[int]:
         """Claim ``n`` sandbox user ids no other grading run on this machine is using.
@@ -536,7 +547,9 @@ class _Grader:
         student_dir.mkdir()
         os.chmod(student_dir, 0o711)
         wall = self.timeout * max(1, len(pre.notebooks)) + self.startup_seconds
-        code, log = worker.run(student, self._job_env(worker.slot, student_dir), wall)
+        code, reply = worker.run(student, self._job_env(worker.slot, student_dir), wall,
+                                 feedback=self.feedback)
+        log = reply.get("log", "")
         status_file = student_dir / "status.json"
         if self.sandbox and status_file.exists():
             status = json.loads(status_file.read_text(encoding="utf-8"))
@@ -555,7 +568,8 @@ class _Grader:
             shutil.rmtree(backup, ignore_errors=True)
             for nb_path in graded:
                 problems += inspect_autograded(nb_path)
-            return StudentOutcome(student, "graded", "", problems, time.monotonic() - started)
+            return StudentOutcome(student, "graded", "", problems, time.monotonic() - started,
+                                  feedback=bool(reply.get("feedback")))
         # Failed: put the previous autograded notebooks back, so feedback and grades stay whole.
         shutil.rmtree(out_dir, ignore_errors=True)
         if backup.exists():
@@ -569,8 +583,8 @@ class _Grader:
 def autograde(course: Path, assignment: str, students: list[str], timeout: float = DEFAULT_TIMEOUT,
               jobs: int = 1, cell_timeout: float | None = None,
               memory_mb: float | None = DEFAULT_MEMORY_MB, sandbox: bool = True,
-              hide: list[Path] | None = None, progress=None, startup_seconds: float = 60
-              ) -> list[StudentOutcome]:
+              hide: list[Path] | None = None, progress=None, startup_seconds: float = 60,
+              feedback: bool = False) -> list[StudentOutcome]:
     """Autograde each student on their own, ``jobs`` at a time, in ``jobs`` long-lived nbgrader
     processes (see ``course_tools.autograde_worker``).
 
@@ -579,12 +593,15 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
     with (done, total, outcome) after each student (default: a line on stderr). Each student may
     take ``timeout`` seconds per notebook plus ``startup_seconds`` (kernel start, gradebook);
     starting an nbgrader process has its own limit of ``max(120, startup_seconds)`` seconds.
+    With ``feedback``, each graded student's feedback is generated right after autograding, by the
+    same nbgrader process (``StudentOutcome.feedback`` says whether it was).
     Returns the outcomes in the order of ``students``.
     """
     course = Path(course).resolve()
     hide = list(hide or []) + _hidden_paths(course)
     grader = _Grader(course, assignment, timeout, jobs, cell_timeout, memory_mb, sandbox, hide)
     grader.startup_seconds = startup_seconds
+    grader.feedback = feedback
     progress = progress or _print_progress
     results: dict[str, StudentOutcome] = {}
     try:
@@ -795,6 +812,29 @@ def generate_feedback(course: Path, assignment: str, students: list[str]) -> dic
     return problems
 
 
+def export_grades(course: Path, assignment: str, to: Path) -> None:
+    """Write the gradebook's grades for ``assignment`` to the CSV file ``to``.
+
+    Uses nbgrader's own exporter, ``nbgrader.plugins.CsvExportPlugin`` (what ``nbgrader export``
+    runs by default), in this process rather than a new ``nbgrader export`` process, which would
+    spend seconds starting. Columns: assignment, duedate, timestamp, student_id, last_name,
+    first_name, email, raw_score, late_submission_penalty, score, max_score.
+
+    Raises
+    ------
+    RuntimeError
+        If nbgrader cannot read the gradebook or write the file.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    try:
+        with Gradebook(_db_url(course)) as gb:
+            CsvExportPlugin(to=str(to), assignment=[assignment]).export(gb)
+    except Exception as exc:  # noqa: BLE001 - reported as the pipeline's own failure
+        raise RuntimeError(f"nbgrader export failed: {type(exc).__name__}: {exc}") from exc
+
+
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
                  timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
                  cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
@@ -842,19 +882,20 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
             hide.append(Path(folder).resolve())
     outcomes = autograde(course, assignment, students, timeout=timeout,
                          jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
-                         memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress)
+                         memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress,
+                         feedback=True)
 
     out = course / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     graded_ids = [o.student_id for o in outcomes if o.status == "graded"]
-    if graded_ids:
-        for student, problem in generate_feedback(course, assignment, graded_ids).items():
+    # Feedback is made by the grading jobs right after each student; whoever is left without it
+    # (an error in the feedback step) gets a class run, then one run each.
+    no_feedback = [o.student_id for o in outcomes if o.status == "graded" and not o.feedback]
+    if no_feedback:
+        for student, problem in generate_feedback(course, assignment, no_feedback).items():
             next(o for o in outcomes if o.student_id == student).problems.append(problem)
     grades_csv = out / "grades.csv"
-    proc = _nbgrader(["export", "--to", str(grades_csv),
-                      f"--CourseDirectory.db_url={_db_url(course)}"], course)
-    if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader export failed: {_errors(proc)}")
+    export_grades(course, assignment, grades_csv)
     grades = pd.read_csv(grades_csv, dtype={"student_id": str}, keep_default_na=False,
                          na_values=[""])
     grades = mark_failures(grades[grades["assignment"] == assignment], assignment, outcomes)
