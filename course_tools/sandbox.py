@@ -116,29 +116,51 @@ def _mount(libc, source: bytes | None, target: str, fstype: bytes | None, flags:
         raise OSError(ctypes.get_errno(), f"mount on {target} failed")
 
 
-def _hide(paths: list[str], expose: str | None, scratch: Path) -> list[str]:
+def _expose_plan(expose: list[str]) -> list[tuple[str, list[str]]]:
+    """[(closed folder, [folders under it the kernel must reach]), ...] for ``expose``.
+
+    A folder is closed when other users cannot pass through it (``/root`` for a pyenv Python, or a
+    private temporary folder holding the virtual environment). Folders inside another exposed
+    folder, or with nothing closed above them, need nothing.
+    """
+    plan: dict[str, list[str]] = {}
+    paths = sorted({os.path.realpath(p) for p in expose if p})
+    for path in paths:
+        if any(path != other and path.startswith(other.rstrip("/") + "/") for other in paths):
+            continue
+        blocked = _blocked_ancestor(path)
+        if blocked:
+            plan.setdefault(blocked, []).append(path)
+    return sorted(plan.items())
+
+
+def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
     """Enter a new mount namespace; cover each path with an empty read-only tmpfs.
 
-    ``expose`` is a folder the kernel must reach (the Python installation); if a folder above it is
-    closed to other users (``/root`` for a pyenv Python), that folder is covered with an empty tmpfs
-    and only ``expose`` is bound back into it, read-only.
+    ``expose`` lists folders the kernel must reach (the Python installation and the virtual
+    environment); if a folder above one of them is closed to other users (``/root`` for a pyenv
+    Python, a private temporary folder), that folder is covered with an empty tmpfs and only the
+    exposed folders under it are bound back into it, read-only.
     """
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE)
     hidden = []
-    blocked = _blocked_ancestor(expose) if expose else None
-    if blocked:
-        keep = scratch / "expose"
-        keep.mkdir(exist_ok=True)
-        _mount(libc, expose.encode(), str(keep), None, MS_BIND | MS_REC)
+    for number, (blocked, keep_paths) in enumerate(_expose_plan(expose)):
+        kept = []
+        for index, path in enumerate(keep_paths):
+            keep = scratch / f"expose-{number}-{index}"
+            keep.mkdir(exist_ok=True)
+            _mount(libc, path.encode(), str(keep), None, MS_BIND | MS_REC)
+            kept.append((path, keep))
         _mount(libc, b"tmpfs", blocked, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=755")
-        os.makedirs(expose, mode=0o755, exist_ok=True)
-        _mount(libc, str(keep).encode(), expose, None, MS_BIND | MS_REC)
-        _mount(libc, None, expose, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-        libc.umount2(str(keep).encode(), 2)  # MNT_DETACH
-        hidden.append(f"{blocked} (except {expose})")
+        for path, keep in kept:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(libc, str(keep).encode(), path, None, MS_BIND | MS_REC)
+            _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+            libc.umount2(str(keep).encode(), 2)  # MNT_DETACH
+        hidden.append(f"{blocked} (except {', '.join(keep_paths)})")
     for path in paths:
         if not path or not os.path.isdir(path):
             continue
@@ -180,8 +202,8 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
     if is_root:
         hide = [p for p in os.environ.get("COURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
         try:
-            status["hidden"] = _hide(hide, os.path.realpath(sys.base_prefix)
-                                     if uid is not None else None, sandbox)
+            status["hidden"] = _hide(hide, [sys.base_prefix, sys.prefix]
+                                     if uid is not None else [], sandbox)
         except OSError as exc:
             status["isolation_errors"].append(f"mount namespace: {exc}")
     if is_root and uid is not None:
