@@ -91,8 +91,9 @@ code (``sum(belief * reality) + #zero beliefs > code score``; Workiewicz's test)
 this holds nothing can change again, so the stop is exact.
 
 Vectorisation. All replications (and, in :func:`sweep`, all parameter settings) run at
-once on arrays shaped ``(R, n, m)``; finished replications are dropped from the working
-set. A per-member loop implementation for checking and benchmarking is in
+once on int8 arrays shaped ``(R, n, m)``; finished replications are dropped from the
+working set. Scores use float32 batched matrix products, exact for these small
+integers. A per-member loop implementation for checking and benchmarking is in
 :mod:`learning_dynamics.march_loop`.
 """
 
@@ -126,6 +127,7 @@ SCORINGS = ("match", "score")
 
 #: Largest number of belief cells (replications x n x m) per block in sweep(); about a
 #: million keeps the working arrays in cache (measured on the 2-core project machine).
+#: Blocks draw from one random stream in turn, so changing this changes sweep() results.
 _MAX_CELLS_PER_BATCH = 1_000_000
 
 
@@ -286,38 +288,47 @@ def _knowledge(x: np.ndarray, reality: np.ndarray, scoring: str) -> np.ndarray:
     """Knowledge of belief arrays x (..., m) against reality broadcast to x; mean over last axis."""
     if scoring == "match":
         return (x == reality).mean(axis=-1)
-    return (x * reality).mean(axis=-1)
+    # Mean in float32: the precision of "score" results since states were float32.
+    return (x * reality).mean(axis=-1, dtype=np.float32)
 
 
 def _superior_stats(beliefs, code, reality, superior, rng):
     """Superior group and what the code learns from.
 
-    Returns ``(S, sup, source)``: the signed sum ``S`` (A, m) of the superior members'
+    ``beliefs`` (A, n, m), ``code`` and ``reality`` (A, m) are int8 arrays. Returns
+    ``(S, sup, source)``: the signed sum ``S`` (A, m), float32, of the superior members'
     beliefs or actions, the boolean superior mask ``sup`` (A, n), and ``source`` (A, n, m),
-    the beliefs or (for ``superior="actions"``) the actions the code learns from.
+    float32, the beliefs or (for ``superior="actions"``) the actions the code learns from.
+    Scores and ``S`` use float32 batched matmul (BLAS): it holds these small integers
+    exactly and is much faster than integer reductions for these shapes.
     """
     if superior == "actions":
         # Act: a member with belief 0 on a dimension flips a fair coin there.
-        source = beliefs.copy()
+        actions = beliefs.copy()
         zeros = np.flatnonzero(beliefs == 0)
         if zeros.size:
-            source.reshape(-1)[zeros] = np.where(rng.random(zeros.size) < 0.5, 1.0, -1.0)
+            heads = rng.random(zeros.size) < 0.5
+            actions.reshape(-1)[zeros] = 2 * heads.view(np.int8) - 1  # +1 or -1
+        source = actions.astype(np.float32)
     else:
-        source = beliefs
+        source = beliefs.astype(np.float32)
+    score = np.matmul(source, reality.astype(np.float32)[:, :, None])[..., 0]  # (A, n)
     if superior == "knowledge":
-        member_val = (source == reality[:, None, :]).sum(axis=-1)
+        # dimensions matching reality = (score + number of non-zero beliefs) / 2
+        member_val = (score + np.einsum("anm,anm->an", source, source)) / 2
         code_val = (code == reality).sum(axis=-1)
     else:
-        member_val = np.matmul(source, reality[:, :, None])[..., 0]
-        code_val = (code * reality).sum(axis=-1)
+        member_val = score
+        code_val = (code * reality).sum(axis=-1, dtype=np.int32)
     sup = member_val > code_val[:, None]
     S = np.matmul(sup.astype(np.float32)[:, None, :], source)[:, 0, :]
     return S, sup, source
 
 
 def _code_change_prob(S, sup, source, code, p2, k_rule):
-    """Probability (A, m) that the code changes towards the superior majority this period."""
-    sign = np.sign(S)
+    """Probability (A, m), float64, that the code changes towards the superior majority
+    this period, and the majority's sign (A, m), int8."""
+    sign = np.sign(S).astype(np.int8)
     differs = (sign != 0) & (sign != code)
     if k_rule == "net":
         k = np.abs(S)
@@ -325,9 +336,10 @@ def _code_change_prob(S, sup, source, code, p2, k_rule):
         n_sup = sup.sum(axis=1, dtype=np.int32)[:, None]
         agree = np.matmul(sup.astype(np.float32)[:, None, :], (source == code[:, None, :]).astype(np.float32))[:, 0, :]
         k = (n_sup - agree) - agree
-    k = np.where(differs & (k > 0), k, 0.0)
+    # Only votes for a change count: k = 0 (so prob = 0) where the code does not differ
+    # from the majority or the majority is not positive.
+    k = k * (differs & (k > 0))
     prob = 1.0 - (1.0 - p2[:, None]) ** k
-    prob[~differs] = 0.0
     return prob, sign
 
 
@@ -342,8 +354,10 @@ def _code_can_change(rows, beliefs, code, reality, p2, superior, k_rule, prob=No
         return (prob[rows] > 0).any(axis=1)
     b, c, r = beliefs[rows], code[rows], reality[rows]
     if superior == "actions":
-        best = np.matmul(b, r[:, :, None])[..., 0] + (b == 0).sum(axis=-1)
-        return (best > (c * r).sum(axis=-1)[:, None]).any(axis=1) & (p2[rows] > 0)
+        b32 = b.astype(np.float32)
+        score = np.matmul(b32, r.astype(np.float32)[:, :, None])[..., 0]
+        best = score + (b.shape[-1] - np.einsum("anm,anm->an", b32, b32))  # + number of 0s
+        return (best > (c * r).sum(axis=-1, dtype=np.int32)[:, None]).any(axis=1) & (p2[rows] > 0)
     S, sup, source = _superior_stats(b, c, r, superior, None)
     pr, _ = _code_change_prob(S, sup, source, c, p2[rows], k_rule)
     return (pr > 0).any(axis=1)
@@ -445,10 +459,10 @@ def simulate(
         )
     rng = _make_rng(seed)
 
-    # Initial state. float32 holds -1/0/+1 exactly and lets scores use fast matmul.
-    reality = np.where(rng.random((R, m)) < 0.5, 1, -1).astype(np.float32)
-    beliefs = (rng.integers(0, 3, size=(R, n, m)) - 1).astype(np.float32)
-    code = np.zeros((R, m), dtype=np.float32)
+    # Initial state, int8 (-1/0/+1): a quarter of the memory traffic of float32.
+    reality = np.where(rng.random((R, m)) < 0.5, 1, -1).astype(np.int8)
+    beliefs = rng.integers(0, 3, size=(R, n, m)).astype(np.int8) - 1
+    code = np.zeros((R, m), dtype=np.int8)
 
     T_max = max_periods if until_equilibrium else periods
     ck0 = _knowledge(code, reality, scoring)
@@ -477,9 +491,9 @@ def simulate(
         nonlocal active, beliefs, code, reality, p1m, p2v, p3v, p4v
         gone = ~keep_mask
         gi = active[gone]
-        out_beliefs[gi] = beliefs[gone].astype(np.int8)
-        out_code[gi] = code[gone].astype(np.int8)
-        out_reality[gi] = reality[gone].astype(np.int8)
+        out_beliefs[gi] = beliefs[gone]
+        out_code[gi] = code[gone]
+        out_reality[gi] = reality[gone]
         if not history:
             final_mk[gi] = _knowledge(beliefs[gone], reality[gone][:, None, :], scoring).mean(axis=1)
         active = active[keep_mask]
@@ -502,15 +516,20 @@ def simulate(
         if any_p3:
             leave = rng.random((A, n)) < p3v[:, None]
             if leave.any():
-                fresh = (rng.integers(0, 3, size=(A, n, m)) - 1).astype(np.float32)
+                fresh = rng.integers(0, 3, size=(A, n, m)).astype(np.int8) - 1
                 beliefs = np.where(leave[:, :, None], fresh, beliefs)
 
         # --- members who may change: code non-zero and belief differs from it
-        # (code * belief < code**2 holds exactly when code != 0 and belief != code)
-        codeb = code[:, None, :]
-        eligible = (beliefs * codeb) < (code * code)[:, None, :]
+        # (code * (belief - code) < 0 holds exactly when code != 0 and belief != code).
+        # The code is repeated for each member: contiguous (A, n, m) operands are much
+        # faster than broadcasting (A, 1, m) over n.
+        code_rows = np.repeat(code, n, axis=0).reshape(A, n, m)
+        eligible = code_rows * (beliefs - code_rows) < 0
         if any_p1_zero:
             eligible &= p1m[:, :, None] > 0
+        cells = np.flatnonzero(eligible)  # sorted flat indices into (A, n, m)
+        # eligible cells per replication (cells is sorted, so a binary search suffices)
+        n_cells = np.diff(np.searchsorted(cells, np.arange(A + 1) * (n * m)))
 
         if schedule == "synchronous":
             S, sup, source = _superior_stats(beliefs, code, reality, superior, rng)
@@ -518,8 +537,7 @@ def simulate(
 
         if until_equilibrium:
             # Stop a replication when neither its members nor its code can change.
-            member_can = eligible.any(axis=(1, 2))
-            cand = np.flatnonzero(~member_can)
+            cand = np.flatnonzero(n_cells == 0)
             if cand.size:
                 code_can = _code_can_change(
                     cand, beliefs, code, reality, p2v, superior, k_rule,
@@ -532,31 +550,34 @@ def simulate(
                     converged[gi] = True
                     n_periods[gi] = t
                     keep = ~done
+                    # Finished replications have no eligible cells; the others' flat
+                    # indices move down by n * m per finished replication before them.
+                    shift = np.cumsum(done) * (n * m)
+                    cells = cells - np.repeat(shift, n_cells)
+                    n_cells = n_cells[keep]
                     retire(keep)
                     if not active.size:
                         break
-                    eligible = eligible[keep]
                     if schedule == "synchronous":
-                        S, sup, source = S[keep], sup[keep], source[keep]
                         prob, sign = prob[keep], sign[keep]
+                    code_rows = code_rows[keep]
                     A = active.size
 
         # --- socialisation: draw only for eligible cells
-        cells = np.flatnonzero(eligible)
         if cells.size:
             if p1_uniform_within:
-                thresh = p1m[:, 0][cells // (n * m)] if p1_varies else p1m[0, 0]
+                thresh = np.repeat(p1m[:, 0], n_cells) if p1_varies else p1m[0, 0]
             else:
                 thresh = p1m.reshape(-1)[cells // m]
             hit = rng.random(cells.size) < thresh
-            chosen = cells[hit]
-            if chosen.size:
-                flat = beliefs.reshape(-1)
-                target = code.reshape(-1)[(chosen // (n * m)) * m + chosen % m]
-                if member_step == "gradual":
-                    flat[chosen] = flat[chosen] + target  # -c -> 0, 0 -> c
-                else:
-                    flat[chosen] = target
+            # Apply the hits with whole-array int8 arithmetic (no gather of targets).
+            moved = np.zeros(A * n * m, dtype=np.int8)
+            moved[cells] = hit.view(np.int8)
+            moved = moved.reshape(A, n, m)
+            if member_step == "gradual":
+                beliefs += moved * code_rows  # -c -> 0, 0 -> c
+            else:
+                beliefs += moved * (code_rows - beliefs)  # b -> c
 
         if schedule == "sequential":
             S, sup, source = _superior_stats(beliefs, code, reality, superior, rng)

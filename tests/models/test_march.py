@@ -81,6 +81,16 @@ def test_reported_final_knowledge_matches_final_state():
         np.testing.assert_allclose(res.final_member_knowledge, mk)
 
 
+@pytest.mark.parametrize("scoring", ["match", "score"])
+def test_result_dtypes(scoring):
+    # The documented dtypes of MarchResult, whatever the working arrays use internally.
+    for kw in (dict(periods=5, p3=0.1, p4=0.1), dict(until_equilibrium=True)):
+        res = simulate(m=6, n=5, replications=7, scoring=scoring, seed=5, **kw)
+        assert res.code_knowledge.dtype == np.float64 and res.member_knowledge.dtype == np.float64
+        assert res.converged.dtype == np.bool_ and res.periods.dtype == np.int64
+        assert res.beliefs.dtype == res.code.dtype == res.reality.dtype == np.int8
+
+
 def test_history_false_gives_same_final_values():
     kw = dict(m=10, n=10, p1=0.3, p2=0.5, replications=40, until_equilibrium=True, seed=77)
     full = simulate(**kw)
