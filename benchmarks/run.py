@@ -1,6 +1,6 @@
 """Run every benchmark in one go and print one Markdown report (the README's "Benchmarks" table).
 
-    .venv/bin/python benchmarks/run.py            # full run: about 80 minutes on 2 shared cores
+    .venv/bin/python benchmarks/run.py            # full run: about an hour on 2 cores
     .venv/bin/python benchmarks/run.py --quick    # small workloads, about 10 minutes
     .venv/bin/python benchmarks/run.py --parts march grading   # some parts only
 
@@ -17,8 +17,8 @@ The report starts with the machine (CPU model, cores, memory, Python and key pac
 commit, date) and the load average sampled every 15 seconds during each part (the machine may be
 shared), then a summary of the targets, then each part's table. It is printed and written to
 ``benchmarks/results/latest.md`` (git-ignored) after each part, so an interrupted run keeps what it
-measured. Progress lines go to stderr. Full run: medians of 3 runs (book; grading at 60 students;
-March), 1 run for 10 and 30 students and for the suite (see each module's docstring). ``--quick``:
+measured. Progress lines go to stderr. Full run: medians of 3 runs (book; March; grading at every class
+size), 1 run for the suite (see each module's docstring). ``--quick``:
 1 run of each, small workloads; its numbers are not comparable with the targets.
 """
 
@@ -152,12 +152,11 @@ def run_grading(quick: bool) -> tuple[str, list]:
     import bench_grading
     sizes = (3, 5) if quick else bench_grading.DEFAULT_SIZES
     runs = 1 if quick else 3
-    r = bench_grading.measure(sizes, runs=runs, small_runs=1, log=_log)
+    r = bench_grading.measure(sizes, runs=runs, small_runs=runs, log=_log)
     big = r["sizes"][-1]
     ser, pipe = statistics.median(big["serial"]), statistics.median(big["pipeline"])
     both = statistics.median([a + f for a, f in zip(big["serial"], big["serial_feedback"])])
-    text = (f"Class sizes {', '.join(str(s) for s in sizes)}; {runs} run(s) for {sizes[-1]} "
-            f"students, 1 run for the smaller classes. Our pipeline: "
+    text = (f"Class sizes {', '.join(str(s) for s in sizes)}; {runs} run(s) of each. Our pipeline: "
             f"`course_tools.grade.run_pipeline` with its defaults ({os.cpu_count()} students at a "
             "time, sandboxed kernels, pre-flight, feedback, export, report). Serial: plain "
             "`nbgrader autograde ps1` over the same submissions in an identical copy of the "
