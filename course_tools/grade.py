@@ -77,6 +77,10 @@ STAGED = "preflight"
 _SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDBOX_MEM_MB",
                       "COURSE_SANDBOX_CPU_S", "COURSE_SANDBOX_FSIZE_MB", "COURSE_SANDBOX_UID",
                       "COURSE_SANDBOX_NPROC", "COURSE_SANDBOX_MPL_FONTLIST")
+#: Failures that say nothing about the submission (a busy gradebook; a kernel that died or hung
+#: before running any cell); such a student is graded once more, alone, at the end of the run.
+_TRANSIENT = ("database is locked", "Kernel died before replying to kernel_info",
+              "Kernel didn't respond in")
 #: Error names in an autograded notebook and how the report explains them.
 _EXPLAINED = {
     "CellTimeoutError": "timed out (cell time limit) and was interrupted",
@@ -191,10 +195,11 @@ class _Worker:
         self.err = None
         self.buffer = b""
         self.jobs = 0
+        self.err_start = 0
 
     def _start(self) -> str | None:
         """Start the worker process; returns None when it is ready, or why it is not."""
-        self.err = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+        self.err = tempfile.TemporaryFile("a+", encoding="utf-8", errors="replace")
         self.buffer = b""
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "course_tools.autograde_worker", *self.args], cwd=self.cwd,
@@ -230,10 +235,11 @@ class _Worker:
         except ValueError:
             return {}
 
-    def _stderr_tail(self) -> str:
+    def _stderr_tail(self, since: int = 0) -> str:
+        """The last three error lines the worker (or a kernel) wrote since offset ``since``."""
         if self.err is None:
             return ""
-        self.err.seek(0)
+        self.err.seek(since)
         lines = [ln for ln in self.err.read()[-200_000:].splitlines()
                  if "ERROR" in ln or "Error" in ln]
         return " | ".join(lines[-3:])
@@ -251,6 +257,8 @@ class _Worker:
                 return 1, {"log": why}
         self.jobs += 1
         token = f"{os.getpid()}-{self.slot}-{self.jobs}"
+        self.err.seek(0, os.SEEK_END)
+        self.err_start = self.err.tell()
         try:
             self.proc.stdin.write((json.dumps({"student": student, "env": env, "job": token,
                                                "feedback": feedback}) + "\n").encode())
@@ -266,6 +274,12 @@ class _Worker:
             tail = self._stderr_tail()
             self.stop()
             return 1, {"log": "the grading process died" + (f": {tail}" if tail else "")}
+        if not reply.get("success"):
+            # What the kernel itself printed (it inherits the worker's standard error), e.g. why it
+            # died before it could reply.
+            tail = self._stderr_tail(since=self.err_start)
+            if tail:
+                reply["log"] = reply.get("log", "") + "\n[kernel] " + tail
         return (0 if reply.get("success") else 1), reply
 
     def stop(self, wait: float = 0) -> None:
@@ -589,7 +603,8 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
     processes (see ``course_tools.autograde_worker``).
 
     Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
-    failed because the gradebook was busy is retried once, alone, at the end. ``progress`` is called
+    failed for a reason that says nothing about the submission (the gradebook was busy, or the
+    kernel died or hung before running any cell) is retried once, alone, at the end. ``progress`` is called
     with (done, total, outcome) after each student (default: a line on stderr). Each student may
     take ``timeout`` seconds per notebook plus ``startup_seconds`` (kernel start, gradebook);
     starting an nbgrader process has its own limit of ``max(120, startup_seconds)`` seconds.
@@ -616,8 +631,12 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
                 results[student] = outcome
                 progress(done, len(students), outcome)
         for student, outcome in list(results.items()):
-            if outcome.status == "failed" and "database is locked" in outcome.message:
-                results[student] = grader.grade(student)
+            if outcome.status == "failed" and any(t in outcome.message for t in _TRANSIENT):
+                again = grader.grade(student)
+                if again.status == "graded":
+                    again.problems.append("graded at the second attempt; the first failed for a "
+                                          f"reason unrelated to the submission: {outcome.message}")
+                results[student] = again
     finally:
         grader.close()
     return [results[s] for s in students]
