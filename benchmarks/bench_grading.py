@@ -12,6 +12,8 @@ course get identical copies of the submissions in ``submitted/``; then
 - *pipeline*: ``course_tools.grade.run_pipeline("ps1", course)`` with its defaults (students graded
   ``os.cpu_count()`` at a time, pre-flight, sandboxed kernels, feedback, export, report); its
   autograde stage (until the last student is done, each student's feedback included) is timed too;
+- *pipeline without feedback*: the same with ``feedback=False`` (``--no-feedback``), the same work
+  as plain ``nbgrader autograde``, in a third copy;
 - *serial*: plain ``nbgrader autograde ps1`` in the other copy: one process, students one after
   another, with the course's ``nbgrader_config.py`` (the same preprocessors); then, timed
   separately, ``nbgrader generate_feedback ps1``, so that the pipeline can also be compared with
@@ -160,13 +162,13 @@ def compare_grades(pipeline: Path, serial: Path, students: list[str]) -> dict:
     return {"questions": len(p_scores), "totals": p_totals.to_dict()}
 
 
-def _time_pipeline(course: Path) -> tuple[float, float]:
+def _time_pipeline(course: Path, feedback: bool = True) -> tuple[float, float]:
     """Seconds for the whole pipeline and for its autograde stage (until the last student)."""
     marks = []
     _grade.SANDBOX_UID_BASE = BENCH_UID_BASE
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        result = run_pipeline(ASSIGNMENT, course=course,
+        result = run_pipeline(ASSIGNMENT, course=course, feedback=feedback,
                               progress=lambda done, total, o: marks.append(time.perf_counter()))
     total = time.perf_counter() - start
     if not result["reconciled"] or any(o.status != "graded" for o in result["outcomes"]):
@@ -192,7 +194,7 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
 
     ``runs`` timed runs for the largest size, ``small_runs`` for the others. ``log`` (a callable
     taking a string) receives progress lines. Returns {"sizes": [{"n", "runs", "pipeline",
-    "pipeline_autograde", "serial", "serial_feedback", "questions"}...], "kinds": {kind: expected points}}; times in
+    "pipeline_autograde", "pipeline_no_feedback", "serial", "serial_feedback", "questions"}...], "kinds": {kind: expected points}}; times in
     seconds, one entry per run.
 
     Raises
@@ -213,25 +215,30 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
         for n in sizes:
             notebooks = make_submissions(template, n)
             n_runs = runs if n == sizes[-1] else small_runs
-            row = {"n": n, "runs": n_runs, "pipeline": [], "pipeline_autograde": [], "serial": [],
-                   "serial_feedback": []}
+            row = {"n": n, "runs": n_runs, "pipeline": [], "pipeline_autograde": [],
+                   "pipeline_no_feedback": [], "serial": [], "serial_feedback": []}
             for r in range(n_runs):
                 work = base / f"n{n}-run{r}"
                 pipe_course = _course_with(template, work / "pipeline", notebooks)
+                bare_course = _course_with(template, work / "pipeline-no-feedback", notebooks)
                 serial_course = _course_with(template, work / "serial", notebooks)
-                order = ("pipeline", "serial") if r % 2 == 0 else ("serial", "pipeline")
+                order = ["pipeline", "pipeline_no_feedback", "serial"]
+                order = order[r % 3:] + order[:r % 3]  # rotated, so that drifting load favours none
                 for which in order:
                     if which == "pipeline":
                         total, stage = _time_pipeline(pipe_course)
                         row["pipeline"].append(total)
                         row["pipeline_autograde"].append(stage)
+                    elif which == "pipeline_no_feedback":
+                        row["pipeline_no_feedback"].append(_time_pipeline(bare_course, False)[0])
                     else:
                         autograde_s, feedback_s = _time_serial(serial_course)
                         row["serial"].append(autograde_s)
                         row["serial_feedback"].append(feedback_s)
                 row["questions"] = compare_grades(pipe_course, serial_course, student_ids(n))["questions"]
+                compare_grades(bare_course, serial_course, student_ids(n))
                 log(f"grading n={n} run {r + 1}/{n_runs}: pipeline {row['pipeline'][-1]:.1f} s "
-                    f"(autograde stage {row['pipeline_autograde'][-1]:.1f} s), serial "
+                    f"(without feedback {row['pipeline_no_feedback'][-1]:.1f} s), serial "
                     f"{row['serial'][-1]:.1f} s (+ feedback {row['serial_feedback'][-1]:.1f} s); "
                     f"grades identical ({row['questions']} scores)")
                 shutil.rmtree(work, ignore_errors=True)
@@ -242,22 +249,26 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
 def markdown(result: dict) -> str:
     """The result of :func:`measure` as Markdown: one row per class size, medians and ratios."""
     fmt = lambda ts: ", ".join(f"{t:.0f}" for t in ts)  # noqa: E731
-    lines = ["| class size | runs | serial `nbgrader autograde` (s) | serial autograde + "
-             "`generate_feedback` (s) | our pipeline (s) | speed-up vs autograde | speed-up vs "
-             "autograde + feedback | s per student (serial autograde / pipeline) | grades identical |",
-             "|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    med = statistics.median
+    lines = ["| class size | runs | serial `nbgrader autograde` (s) | pipeline `--no-feedback` (s) "
+             "| speed-up, same work | serial autograde + `generate_feedback` (s) | pipeline, "
+             "default (s) | speed-up, same work | default pipeline vs autograde alone | grades "
+             "identical |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in result["sizes"]:
-        ser, pipe = statistics.median(row["serial"]), statistics.median(row["pipeline"])
-        both = statistics.median([a + f for a, f in zip(row["serial"], row["serial_feedback"])])
+        ser, pipe = med(row["serial"]), med(row["pipeline"])
+        bare = med(row["pipeline_no_feedback"])
+        both = med([a + f for a, f in zip(row["serial"], row["serial_feedback"])])
         lines.append(
-            f"| {row['n']} | {row['runs']} | {ser:.1f} ({fmt(row['serial'])}) | {both:.1f} | "
-            f"{pipe:.1f} ({fmt(row['pipeline'])}) | {ser / pipe:.2f}x | {both / pipe:.2f}x | "
-            f"{ser / row['n']:.1f} / {pipe / row['n']:.1f} | yes, {row['questions']} scores |")
+            f"| {row['n']} | {row['runs']} | {ser:.1f} ({fmt(row['serial'])}) | "
+            f"{bare:.1f} ({fmt(row['pipeline_no_feedback'])}) | {ser / bare:.2f}x | {both:.1f} | "
+            f"{pipe:.1f} ({fmt(row['pipeline'])}) | {both / pipe:.2f}x | {ser / pipe:.2f}x | "
+            f"yes, {row['questions']} scores |")
     kinds = ", ".join(f"{k} {v:g}" for k, v in result["kinds"].items())
-    lines += ["", "Times are medians (single runs in brackets). The pipeline's time covers "
-              "everything: pre-flight, sandboxed autograding, feedback, export and report.",
+    lines += ["", "Times are medians (single runs in brackets). A pipeline time covers everything: "
+              "pre-flight, sandboxed autograding, (feedback,) export and report.",
               "", f"Submissions cycle through five kinds (expected autograded points of 9: {kinds}); "
-              "every run's totals matched these and the two gradebooks matched score for score."]
+              "every run's totals matched these and the three gradebooks matched score for score."]
     return "\n".join(lines)
 
 

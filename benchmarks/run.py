@@ -154,20 +154,23 @@ def run_grading(quick: bool) -> tuple[str, list]:
     runs = 1 if quick else 3
     r = bench_grading.measure(sizes, runs=runs, small_runs=runs, log=_log)
     big = r["sizes"][-1]
-    ser, pipe = statistics.median(big["serial"]), statistics.median(big["pipeline"])
-    both = statistics.median([a + f for a, f in zip(big["serial"], big["serial_feedback"])])
+    med = statistics.median
+    ser, pipe = med(big["serial"]), med(big["pipeline"])
+    bare = med(big["pipeline_no_feedback"])
+    both = med([a + f for a, f in zip(big["serial"], big["serial_feedback"])])
     text = (f"Class sizes {', '.join(str(s) for s in sizes)}; {runs} run(s) of each. Our pipeline: "
             f"`course_tools.grade.run_pipeline` with its defaults ({os.cpu_count()} students at a "
-            "time, sandboxed kernels, pre-flight, feedback, export, report). Serial: plain "
-            "`nbgrader autograde ps1` over the same submissions in an identical copy of the "
-            "course, then `nbgrader generate_feedback ps1` (timed apart).\n\n"
-            + bench_grading.markdown(r))
+            "time, sandboxed kernels, pre-flight, feedback, export, report), and the same with "
+            "`--no-feedback`. Serial: plain `nbgrader autograde ps1` over the same submissions in "
+            "an identical copy of the course, then `nbgrader generate_feedback ps1` (timed "
+            "apart).\n\n" + bench_grading.markdown(r))
     target = [(f"Grading {big['n']} submissions: pipeline vs serial `nbgrader autograde`",
                f">= {GRADING_TARGET}x faster, identical grades",
-               f"{ser / pipe:.2f}x ({pipe:.0f} s vs {ser:.0f} s), the pipeline including feedback, "
-               f"export and report; {both / pipe:.2f}x against serial autograde + "
-               f"generate_feedback ({both:.0f} s); grades identical",
-               ser / pipe >= GRADING_TARGET)]
+               f"{ser / bare:.2f}x doing the same work (`--no-feedback`: {bare:.0f} s vs {ser:.0f} s); "
+               f"{both / pipe:.2f}x with feedback on both sides ({pipe:.0f} s vs {both:.0f} s); "
+               f"the default pipeline (with feedback) against autograde alone: {ser / pipe:.2f}x; "
+               "grades identical",
+               min(ser / bare, both / pipe) >= GRADING_TARGET)]
     return text, target
 
 

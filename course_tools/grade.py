@@ -732,7 +732,7 @@ def _markdown_table(df: pd.DataFrame) -> str:
 
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
                  summary: pd.DataFrame, reconciliation: list[str] | None = None,
-                 pending_manual: tuple[int, int] = (0, 0)) -> Path:
+                 pending_manual: tuple[int, int] = (0, 0), feedback: bool = True) -> Path:
     """Write report.md: reconciliation, failures, every problem per student, scores, questions."""
     graded = sum(o.status == "graded" for o in outcomes)
     failed = [o for o in outcomes if o.status != "graded"]
@@ -754,10 +754,14 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
         lines.append("")
     answers, students = pending_manual
     if answers:
+        then = ("feedback generated now shows them as 0: return feedback after hand-marking and a "
+                "regrade." if feedback else "no feedback was generated in this run (--no-feedback): "
+                "run the command again after hand-marking, without --no-feedback.")
         lines += [f"**Hand-marking pending:** {answers} written answer(s) from {students} student(s) "
                   "await a manual grade (formgrader). Until then the totals and per-question figures "
-                  "below leave those answers out, and feedback generated now shows them as 0: return "
-                  "feedback after hand-marking and a regrade.", ""]
+                  f"below leave those answers out, and {then}", ""]
+    elif not feedback:
+        lines += ["No feedback was generated in this run (--no-feedback).", ""]
     if not totals.empty:
         desc = totals["score"].describe()
         lines += ["## Score distribution (autograded and manual points so far)", "",
@@ -858,7 +862,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                  timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
                  cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
                  sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None,
-                 downloads: Path | None = None) -> dict:
+                 downloads: Path | None = None, feedback: bool = True) -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
 
     Parameters
@@ -876,6 +880,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     sandbox : run kernels through ``course_tools.sandbox`` (False: nbgrader's plain kernel).
     hide_paths : further folders to hide from student kernels (the course root, the submissions
         folder and the git folders of the course's and this package's repositories always are).
+    feedback : generate each graded student's feedback (default). False skips it, for a first
+        pass before hand-marking, whose feedback would show the written answers as 0; feedback
+        already generated is left as it is.
 
     Raises
     ------
@@ -902,14 +909,15 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     outcomes = autograde(course, assignment, students, timeout=timeout,
                          jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
                          memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress,
-                         feedback=True)
+                         feedback=feedback)
 
     out = course / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     graded_ids = [o.student_id for o in outcomes if o.status == "graded"]
     # Feedback is made by the grading jobs right after each student; whoever is left without it
     # (an error in the feedback step) gets a class run, then one run each.
-    no_feedback = [o.student_id for o in outcomes if o.status == "graded" and not o.feedback]
+    no_feedback = [o.student_id for o in outcomes
+                   if feedback and o.status == "graded" and not o.feedback]
     if no_feedback:
         for student, problem in generate_feedback(course, assignment, no_feedback).items():
             next(o for o in outcomes if o.student_id == student).problems.append(problem)
@@ -934,7 +942,8 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     summary.to_csv(out / "question_summary.csv", index=False)
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
     report = write_report(out, assignment, outcomes, totals, summary, issues,
-                          pending_manual=(len(waiting), waiting["student_id"].nunique()))
+                          pending_manual=(len(waiting), waiting["student_id"].nunique()),
+                          feedback=feedback)
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
             "report": report, "reconciled": not issues, "out": out}
 
@@ -960,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"memory (address space) per kernel in MB (default {DEFAULT_MEMORY_MB})")
     parser.add_argument("--hide", type=Path, action="append", default=[],
                         help="a further folder to hide from student kernels (repeatable)")
+    parser.add_argument("--no-feedback", action="store_true",
+                        help="do not generate feedback (a first pass before hand-marking)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels as nbgrader does by default (no limits, no isolation)")
     args = parser.parse_args(argv)
@@ -969,7 +980,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run_pipeline(args.assignment, args.course, args.submissions, args.timeout,
                               jobs=args.jobs, cell_timeout=args.cell_timeout,
                               memory_mb=args.memory_mb, sandbox=not args.no_sandbox,
-                              hide_paths=args.hide, downloads=args.downloads)
+                              hide_paths=args.hide, downloads=args.downloads,
+                              feedback=not args.no_feedback)
     except (FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

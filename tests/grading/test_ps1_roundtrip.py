@@ -60,3 +60,24 @@ def test_every_autograded_test_fails_on_the_untouched_release(released, tmp_path
     auto = result["scores"].query("kind == 'autograded'")
     assert len(auto) == 5
     assert (auto["score"] == 0).all(), auto
+
+
+def test_no_feedback_pass_then_feedback_after_hand_marking(released, tmp_path):
+    release = load_nb(released / "release" / "ps1" / "ps1.ipynb")
+    source = load_nb(released / "source" / "ps1" / "ps1.ipynb")
+    subs = tmp_path / "subs"
+    save_nb(fill_solutions(release, source), subs / "correct" / "ps1" / "ps1.ipynb")
+    feedback = released / "feedback" / "correct" / "ps1"
+
+    first = run_pipeline("ps1", course=released, submissions=subs, feedback=False)
+    assert first["reconciled"]
+    assert not list(feedback.glob("*.html"))
+    report = first["report"].read_text(encoding="utf-8")
+    assert "no feedback was generated in this run (--no-feedback)" in report.lower()
+    assert float(first["grades"].set_index("student_id").loc["correct", "score"]) == \
+        PS1_AUTOGRADED_MAX
+
+    second = run_pipeline("ps1", course=released, submissions=subs)
+    assert second["reconciled"]
+    assert len(list(feedback.glob("*.html"))) == 1
+    assert "--no-feedback" not in second["report"].read_text(encoding="utf-8")
