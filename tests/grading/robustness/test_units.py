@@ -212,3 +212,23 @@ def test_only_failures_unrelated_to_the_submission_are_retried(monkeypatch, tmp_
     assert outcome.status == ("graded" if retried else "failed")
     if retried:
         assert any("second attempt" in p and first in p for p in outcome.problems)
+
+
+def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
+    from course_tools.feedback import RedactHiddenTests
+
+    cell = from_dict({
+        "cell_type": "code", "execution_count": 1, "metadata": {"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "t",
+            "schema_version": 3}},
+        "source": "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(7) == 49, 'f(7) should be 49'\n"
+                  "### END HIDDEN TESTS",
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "assert f(7) == 49\n"},
+            {"output_type": "error", "ename": "AssertionError", "evalue": "f(7) should be 49",
+             "traceback": ["assert f(7) == 49, 'f(7) should be 49'"]}]})
+    out, _ = RedactHiddenTests().preprocess_cell(cell, {}, 0)
+    shown = json.dumps(out)
+    assert "f(7)" not in shown and "49" not in shown
+    assert [o["output_type"] for o in out["outputs"]] == ["error"]
+    assert out["outputs"][0]["ename"] == "AssertionError"
