@@ -80,7 +80,8 @@ _SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDB
 #: Failures that say nothing about the submission (a busy gradebook; a kernel that died or hung
 #: before running any cell); such a student is graded once more, alone, at the end of the run.
 _TRANSIENT = ("database is locked", "Kernel died before replying to kernel_info",
-              "Kernel didn't respond in")
+              "Kernel didn't respond in", "can't start new thread",
+              "Resource temporarily unavailable")
 #: Error names in an autograded notebook and how the report explains them.
 _EXPLAINED = {
     "CellTimeoutError": "timed out (cell time limit) and was interrupted",
@@ -116,6 +117,14 @@ def _tool_env() -> dict:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     return env
+
+
+def _tools_on_path() -> None:
+    """Put this Python's ``bin`` folder on PATH: nbgrader's Gradebook runs the ``alembic`` command
+    when it creates a gradebook, which fails when the virtual environment is not activated."""
+    tools = str(Path(sys.executable).parent)
+    if tools not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
 
 
 def _nbgrader_cmd() -> list[str]:
@@ -527,11 +536,23 @@ class _Grader:
                                         start) for slot in self.slots]
                 self.idle = list(self.workers)
             worker = self.idle.pop()
+        outcome = None
         try:
-            return self._grade(student, worker)
+            outcome = self._grade(student, worker)
+            return outcome
         finally:
             if self.sandbox and self.root:
-                _kill(_processes_of_uid(worker.slot))  # leftovers of this student's kernels
+                left = _processes_of_uid(worker.slot)  # leftovers of this student's kernel
+                if left:
+                    _kill(left)
+                    # Until they are gone (reaped), they count against the next student's process
+                    # limit: a fork bomb would otherwise make the next kernel fail to start.
+                    deadline = time.monotonic() + 60
+                    while _processes_of_uid(worker.slot) and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                    if outcome is not None:
+                        outcome.problems.append(f"left {len(left)} process(es) running after "
+                                                "grading; they were killed")
             with self.lock:
                 self.idle.append(worker)
 
@@ -891,6 +912,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     RuntimeError
         If the release is refused or nbgrader cannot put the assignment in the gradebook or export.
     """
+    _tools_on_path()
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"not an nbgrader course root (no nbgrader_config.py): {course}")

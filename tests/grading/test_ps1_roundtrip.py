@@ -81,3 +81,15 @@ def test_no_feedback_pass_then_feedback_after_hand_marking(released, tmp_path):
     assert second["reconciled"]
     assert len(list(feedback.glob("*.html"))) == 1
     assert "--no-feedback" not in second["report"].read_text(encoding="utf-8")
+
+
+def test_pipeline_needs_no_activated_environment(released, tmp_path, monkeypatch):
+    # A release folder but no gradebook yet: nbgrader's Gradebook then runs the `alembic` command,
+    # which is only on PATH inside the virtual environment.
+    (released / "gradebook.db").unlink(missing_ok=True)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    release = load_nb(released / "release" / "ps1" / "ps1.ipynb")
+    save_nb(release, tmp_path / "subs" / "blank" / "ps1" / "ps1.ipynb")
+    result = run_pipeline("ps1", course=released, submissions=tmp_path / "subs")
+    assert result["reconciled"]
+    assert [o.status for o in result["outcomes"]] == ["graded"]
