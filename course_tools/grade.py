@@ -468,6 +468,8 @@ class _Grader:
 
         Each id is held by an exclusive lock on ``<tmp>/course-sandbox-uid-<id>.lock`` until
         :meth:`close`, so that two pipelines running at once never share (or kill) a kernel's user.
+        An id that still has processes (left by an earlier, killed run) is skipped: they would
+        count against the process limit of the kernels started under it.
         """
         import fcntl
 
@@ -477,6 +479,9 @@ class _Grader:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                fh.close()
+                continue
+            if _processes_of_uid(uid):  # leftovers of an earlier run would count against limits
                 fh.close()
                 continue
             self._locks.append(fh)

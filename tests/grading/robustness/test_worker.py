@@ -8,6 +8,7 @@ failures with the reason; everyone else gets the exact grade, from a fresh proce
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -88,3 +89,41 @@ def test_a_student_over_the_wall_clock_limit_is_stopped_and_the_next_one_graded(
     assert f"took longer than {WALL} s" in outcomes["d_sleeper"].message
     assert outcomes["e_correct"].status == "graded"
     assert _auto_total(scores, "e_correct") == FULL
+
+
+FORK_BOMB = """import os, time
+children = []
+try:
+    for _ in range(500):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(600)
+            os._exit(0)
+        children.append(pid)
+except OSError:
+    pass"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the process limit applies to the sandbox user (root)")
+def test_a_fork_bomb_does_not_fail_the_next_student_on_the_same_job():
+    base = Path(tempfile.mkdtemp(prefix="worker-forks-"))
+    os.chmod(base, 0o755)
+    try:
+        course = make_course(base / "course")
+        release(course, "ps1")
+        rel = load_nb(course / "release" / "ps1" / "ps1.ipynb")
+        source = load_nb(course / "source" / "ps1" / "ps1.ipynb")
+        for student in ("a_forker", "b_correct"):
+            nb = fill_solutions(rel, source)
+            if student == "a_forker":
+                _append(nb, "unit_cost", FORK_BOMB)
+            save_nb(nb, course / "submitted" / student / "ps1" / "ps1.ipynb")
+        # One job: the honest student's kernel starts as the same sandbox user right after.
+        outcomes = {o.student_id: o for o in autograde(
+            course, "ps1", ["a_forker", "b_correct"], jobs=1, progress=lambda *a: None)}
+        assert outcomes["b_correct"].status == "graded", outcomes["b_correct"].message
+        assert _auto_total(question_scores(course, "ps1"), "b_correct") == FULL
+        assert any("process(es) running after grading" in p
+                   for p in outcomes["a_forker"].problems), outcomes["a_forker"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
