@@ -56,6 +56,6 @@ def test_feedback_hides_hidden_tests(released, tmp_path):
     assert feedback, "no feedback generated"
     html = feedback[0].read_text("utf-8")
     text = re.sub(r"<[^>]+>", "", html).replace("&quot;", '"').replace("&#39;", "'")
-    assert "hidden tests and their tracebacks are not shown" in text.lower()
+    assert "hidden tests, their messages and the cell's output are not shown" in text.lower()
     hidden = [ln for ln in hidden_test_lines(source) if len(ln) > 12]
     assert not [ln for ln in hidden if ln in text]
