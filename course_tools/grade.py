@@ -260,7 +260,9 @@ class _Worker:
         Returns (0 graded / 1 failed / None time-out, the worker's answer: ``log`` and, with
         ``feedback``, ``feedback``: bool).
         """
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is not None and self.proc.poll() is not None:
+            self.stop()  # it ended between students: release its pipes and error file
+        if self.proc is None:
             why = self._start()
             if why is not None:
                 return 1, {"log": why}
