@@ -10,8 +10,7 @@ For each class size (10, 30, 60 by default) and each run, two identical copies o
 course get identical copies of the submissions in ``submitted/``; then
 
 - *pipeline*: ``course_tools.grade.run_pipeline("ps1", course)`` with its defaults (students graded
-  ``os.cpu_count()`` at a time, pre-flight, sandboxed kernels, feedback, export, report); its
-  autograde stage (until the last student is done, each student's feedback included) is timed too;
+  ``os.cpu_count()`` at a time, pre-flight, sandboxed kernels, feedback, export, report);
 - *pipeline without feedback*: the same with ``feedback=False`` (``--no-feedback``), the same work
   as plain ``nbgrader autograde``, in a third copy;
 - *serial*: plain ``nbgrader autograde ps1`` in the other copy: one process, students one after
@@ -162,19 +161,18 @@ def compare_grades(pipeline: Path, serial: Path, students: list[str]) -> dict:
     return {"questions": len(p_scores), "totals": p_totals.to_dict()}
 
 
-def _time_pipeline(course: Path, feedback: bool = True) -> tuple[float, float]:
-    """Seconds for the whole pipeline and for its autograde stage (until the last student)."""
-    marks = []
+def _time_pipeline(course: Path, feedback: bool = True) -> float:
+    """Seconds for the whole pipeline (feedback included unless ``feedback`` is False)."""
     _grade.SANDBOX_UID_BASE = BENCH_UID_BASE
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         result = run_pipeline(ASSIGNMENT, course=course, feedback=feedback,
-                              progress=lambda done, total, o: marks.append(time.perf_counter()))
+                              progress=lambda *a: None)
     total = time.perf_counter() - start
     if not result["reconciled"] or any(o.status != "graded" for o in result["outcomes"]):
         failed = [(o.student_id, o.message) for o in result["outcomes"] if o.status != "graded"]
         raise RuntimeError(f"pipeline did not grade every student: {failed[:5]}")
-    return total, (max(marks) - start if marks else total)
+    return total
 
 
 def _time_serial(course: Path) -> tuple[float, float]:
@@ -194,7 +192,7 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
 
     ``runs`` timed runs for the largest size, ``small_runs`` for the others. ``log`` (a callable
     taking a string) receives progress lines. Returns {"sizes": [{"n", "runs", "pipeline",
-    "pipeline_autograde", "pipeline_no_feedback", "serial", "serial_feedback", "questions"}...], "kinds": {kind: expected points}}; times in
+    "pipeline_no_feedback", "serial", "serial_feedback", "questions"}...], "kinds": {kind: expected points}}; times in
     seconds, one entry per run.
 
     Raises
@@ -215,8 +213,8 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
         for n in sizes:
             notebooks = make_submissions(template, n)
             n_runs = runs if n == sizes[-1] else small_runs
-            row = {"n": n, "runs": n_runs, "pipeline": [], "pipeline_autograde": [],
-                   "pipeline_no_feedback": [], "serial": [], "serial_feedback": []}
+            row = {"n": n, "runs": n_runs, "pipeline": [], "pipeline_no_feedback": [],
+                   "serial": [], "serial_feedback": []}
             for r in range(n_runs):
                 work = base / f"n{n}-run{r}"
                 pipe_course = _course_with(template, work / "pipeline", notebooks)
@@ -226,11 +224,9 @@ def measure(sizes=DEFAULT_SIZES, runs: int = 3, small_runs: int = 1, log=None) -
                 order = order[r % 3:] + order[:r % 3]  # rotated, so that drifting load favours none
                 for which in order:
                     if which == "pipeline":
-                        total, stage = _time_pipeline(pipe_course)
-                        row["pipeline"].append(total)
-                        row["pipeline_autograde"].append(stage)
+                        row["pipeline"].append(_time_pipeline(pipe_course))
                     elif which == "pipeline_no_feedback":
-                        row["pipeline_no_feedback"].append(_time_pipeline(bare_course, False)[0])
+                        row["pipeline_no_feedback"].append(_time_pipeline(bare_course, False))
                     else:
                         autograde_s, feedback_s = _time_serial(serial_course)
                         row["serial"].append(autograde_s)
