@@ -7,6 +7,7 @@ checks one case's exact outcome: status, autograded points, the problems the rep
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import pytest
 from conftest import ROOT, load_nb, run_tool, save_nb
 from course_tools.grade import autograde, question_scores, reconcile, run_pipeline
 from course_tools.release import release, scan_for_secrets
-from robust_fixtures import EXPECTED, FULL, PLAIN, build_submissions, make_course
+from robust_fixtures import EXPECTED, FULL, PLAIN, _append, build_submissions, make_course
 
 
 def _digest(folder):
@@ -235,7 +236,12 @@ def test_a_grade_is_never_replaced_by_an_empty_result(mixed):
     assert "the gradebook keeps the grade of an earlier run (9 points)" in outcome.message
     assert autograded.read_bytes() == kept
     # A regrade stopped by the wall-clock limit: the previous autograded notebook is put back.
-    submitted.write_bytes(good)
+    # The resubmission sleeps with interrupts ignored, so it runs past the 2-second limit on any
+    # machine, however fast (the limit is forced, not raced).
+    nb = json.loads(good)
+    _append(nb, "progress_ratio", "import signal as _signal, time as _time\n"
+            "_signal.signal(_signal.SIGINT, _signal.SIG_IGN)\n_time.sleep(10_000)")
+    submitted.write_text(json.dumps(nb), encoding="utf-8")
     [outcome] = autograde(course, "ps1", ["correct"], jobs=1, timeout=2, startup_seconds=0,
                           progress=lambda *a: None)
     assert outcome.status == "failed"
