@@ -1,0 +1,1 @@
+"""Stage 1: getting submissions into <course>/submitted/."""

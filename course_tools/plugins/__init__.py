@@ -1,0 +1,1 @@
+"""nbgrader plugins of the course (export plugins, late-submission policy)."""

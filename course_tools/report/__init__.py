@@ -1,0 +1,1 @@
+"""Stage 6: grading report, reconciliation and item analysis."""
