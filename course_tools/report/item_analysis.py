@@ -80,8 +80,8 @@ def item_statistics(scores: pd.DataFrame, min_class: int = MIN_CLASS_FOR_VERDICT
     df = scores.copy()
     df["item"] = (df["notebook"] + ":" + df["question"]) if "notebook" in df and \
         df["notebook"].nunique() > 1 else df["question"]
-    wide = df.pivot_table(index="student_id", columns="item", values="score", aggfunc="sum",
-                          dropna=False)
+    # min_count=1: a pending written answer stays NaN (a plain sum would make it 0)
+    wide = df.groupby(["student_id", "item"], sort=False)["score"].sum(min_count=1).unstack()
     complete = [c for c in wide.columns if wide[c].notna().all()]
     maxima = df.groupby("item")["max_score"].first()
     auto = [q for q in dict.fromkeys(df.loc[df["kind"] == "autograded", "item"])]
