@@ -161,3 +161,29 @@ def load_into_gradebook(roster: pd.DataFrame, db_url: str, platform: str | None 
                 fields["lms_user_id"] = row[LMS_ID_COLUMN[platform]]
             gb.update_or_create_student(row["student_id"], **fields)
     return len(roster)
+
+
+def reconcile_roster(roster: pd.DataFrame, submitted: list[str], statuses: dict[str, str],
+                     scores: dict[str, float]) -> tuple[pd.DataFrame, list[str]]:
+    """Roster against submissions against grades: (one row per student, problems).
+
+    Rows: every roster student and every student with a submission, with ``in_roster``,
+    ``submitted``, ``status`` (the grading outcome, "" when not graded) and ``score`` (NaN when
+    none). Problems (each named): a submission from a student not in the roster; a student graded
+    without a score. A roster student without a submission is listed (status "no submission")
+    but is not a problem: the export decides what they get.
+    """
+    ids = list(roster["student_id"]) + sorted(set(submitted) - set(roster["student_id"]))
+    rows, problems = [], []
+    for sid in ids:
+        in_roster, sent = sid in set(roster["student_id"]), sid in set(submitted)
+        status = statuses.get(sid, "" if sent else "no submission")
+        score = scores.get(sid, float("nan"))
+        rows.append({"student_id": sid, "in_roster": in_roster, "submitted": sent,
+                     "status": status, "score": score})
+        if sent and not in_roster:
+            problems.append(f"submission from {sid}, who is not in the roster")
+        if status == "graded" and score != score:
+            problems.append(f"{sid} graded but without a score")
+    return pd.DataFrame(rows, columns=["student_id", "in_roster", "submitted", "status",
+                                       "score"]), problems

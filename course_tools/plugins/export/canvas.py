@@ -162,3 +162,31 @@ class CanvasExportPlugin(PlatformExportPlugin):
     def check(self, path: Path) -> list[str]:
         return check_canvas(path, self.allow_new_column, _roster.load_roster(Path(self.roster)))
 
+
+
+def feedback_folders(course: Path, assignment: str, roster: Path, to: Path) -> list[str]:
+    """Copy each student's feedback to ``to/<Last, First> (<Canvas id>)/`` for attaching by hand.
+
+    Canvas's gradebook import carries no comments or files, so feedback goes back by hand: in
+    SpeedGrader, attach the file to a submission comment (or return the notebooks themselves).
+    Returns the students left out with the reason (no roster entry).
+    """
+    import shutil
+
+    table = _roster.load_roster(Path(roster)).set_index("student_id", drop=False)
+    left_out = []
+    for folder in sorted((Path(course) / "feedback").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        files = sorted(folder.glob("*.html"))
+        if not files:
+            continue
+        if student not in table.index:
+            left_out.append(f"{student}: not in the roster")
+            continue
+        row = table.loc[student]
+        name = re.sub(r'[\\/:*?"<>|]', "", _roster.sortable_name(row))
+        target = Path(to) / f"{name} ({row['canvas_user_id'] or student})"
+        target.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            shutil.copy2(path, target / path.name)
+    return left_out

@@ -216,3 +216,15 @@ def test_blackboard_check_fails_on_planted_problems(tmp_path):
     no_user = [["Last Name", "First Name", "User", good[0][3]], good[1]]
     assert any("no 'Username'" in p for p in check_blackboard(
         _rewrite(tmp_path / "x.csv", no_user, quoting=csv.QUOTE_ALL)))
+
+
+def test_canvas_feedback_folders_for_attaching_by_hand(course_copy, roster_csv, tmp_path):
+    from course_tools.plugins.export.canvas import feedback_folders
+
+    for sid in ("bob", "zoe"):
+        folder = course_copy / "feedback" / sid / "ps1"
+        folder.mkdir(parents=True)
+        (folder / "ps1.html").write_text(sid, encoding="utf-8")
+    left_out = feedback_folders(course_copy, "ps1", roster_csv, tmp_path / "out")
+    assert (tmp_path / "out" / "Bitdiddle, Ben (102)" / "ps1.html").read_text() == "bob"
+    assert left_out == ["zoe: not in the roster"]

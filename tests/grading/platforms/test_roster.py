@@ -44,3 +44,15 @@ def test_roster_goes_into_nbgraders_student_table(course_copy, roster_csv):
         bob = gb.find_student("bob")
         assert (bob.first_name, bob.last_name, bob.email, bob.lms_user_id) == (
             "Ben", "Bitdiddle", "ben@example.edu", "102")
+
+
+def test_reconciliation_lists_roster_submissions_and_grades(roster_csv):
+    from course_tools.roster import reconcile_roster
+
+    table, problems = reconcile_roster(
+        load_roster(roster_csv), ["alice", "bob", "zed"],
+        {"alice": "graded", "bob": "graded", "zed": "graded"}, {"alice": 9.0, "zed": 3.0})
+    assert list(table["student_id"]) == ["alice", "bob", "carol", "dave", "erin", "zed"]
+    assert table.set_index("student_id").loc["erin", "status"] == "no submission"
+    assert problems == ["bob graded but without a score",
+                        "submission from zed, who is not in the roster"]
