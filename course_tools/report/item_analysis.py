@@ -165,3 +165,31 @@ def _table(df: pd.DataFrame) -> str:
         out.append("| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v)
                                      for v in row) + " |")
     return "\n".join(out)
+
+
+def write_item_analysis(out, scores: pd.DataFrame) -> list[str]:
+    """Write ``item_analysis.csv``, ``manual_scores.csv``, ``score_histogram.png`` and
+    ``item_analysis.png`` to the folder ``out``; return report.md's section lines.
+
+    ``scores``: the graded students' per-question scores (see the module docstring).
+    """
+    from pathlib import Path
+
+    from course_tools.report import figures
+
+    out = Path(out)
+    items = item_statistics(scores)
+    manual = manual_distribution(scores)
+    items.to_csv(out / "item_analysis.csv", index=False)
+    manual.to_csv(out / "manual_scores.csv", index=False)
+    n_students = scores["student_id"].nunique() if not scores.empty else 0
+    if scores.empty:
+        return markdown_section(items, manual, 0)
+    per_student = scores.groupby("student_id")
+    totals = per_student["score"].sum(min_count=1)
+    maximum = float(per_student["max_score"].sum().max())
+    shown = [("score_histogram.png",
+              figures.score_histogram(totals, maximum, out / "score_histogram.png"))]
+    if not items.empty:
+        shown.append(("item_analysis.png", figures.item_figure(items, out / "item_analysis.png")))
+    return markdown_section(items, manual, n_students, shown)

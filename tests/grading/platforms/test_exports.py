@@ -228,3 +228,20 @@ def test_canvas_feedback_folders_for_attaching_by_hand(course_copy, roster_csv, 
     left_out = feedback_folders(course_copy, "ps1", roster_csv, tmp_path / "out")
     assert (tmp_path / "out" / "Bitdiddle, Ben (102)" / "ps1.html").read_text() == "bob"
     assert left_out == ["zoe: not in the roster"]
+
+
+def test_pipeline_platform_stage_reports_a_block_instead_of_writing(graded_course, roster_csv,
+                                                                    tmp_path):
+    from course_tools.plugins.export.platforms import export_to_platform, markdown_lines
+
+    url = f"sqlite:///{graded_course / 'gradebook.db'}"
+    blocked = export_to_platform(url, graded_course, "ps1", "blackboard", roster_csv, tmp_path,
+                                 tmp_path / "none.csv", column="PS1 |1")
+    assert blocked["file"] is None and "dave" in blocked["blocked"]
+    assert not (tmp_path / "blackboard_grades.csv").exists()
+    assert "**No blackboard file was written:**" in "\n".join(markdown_lines("blackboard",
+                                                                             blocked))
+    done = export_to_platform(url, graded_course, "ps1", "blackboard", roster_csv, tmp_path,
+                              tmp_path / "none.csv", column="PS1 |1", missing="blank",
+                              final_only=True)
+    assert done["file"] == tmp_path / "blackboard_grades.csv" and done["held"] == ["dave"]

@@ -90,3 +90,16 @@ def test_figures_written_with_alt_text_and_report_section(tmp_path):
     assert lines[0] == "## Item analysis"
     assert f"![{alt1}](h.png)" in lines
     assert any("without a verdict" in line for line in lines)
+
+
+def test_write_item_analysis_writes_tables_figures_and_lines(tmp_path):
+    from course_tools.report.item_analysis import write_item_analysis
+
+    table = {"t1": [1.0, 0.0, 1.0, 1.0], "w": [2.0, 1.0, np.nan, 0.0]}
+    lines = write_item_analysis(tmp_path, _scores(table, {"t1": 1, "w": 2}, manual={"w"}))
+    for name in ("item_analysis.csv", "manual_scores.csv", "score_histogram.png",
+                 "item_analysis.png"):
+        assert (tmp_path / name).exists(), name
+    assert pd.read_csv(tmp_path / "item_analysis.csv")["question"].tolist() == ["t1"]
+    assert any(line.startswith("![Histogram of the total scores of 4 students")
+               for line in lines)
