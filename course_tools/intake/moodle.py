@@ -25,6 +25,11 @@ values (every value is text followed by a number, the same text for all) and the
 values holding ``@``; the full-name column is the one right after the identifier (its place in
 the English download; unverified for other layouts, and a name is only used when no e-mail
 matches). The grade column is named by the caller (default "Grade").
+
+Lateness: Moodle's download names carry no late marker, and the worksheet's submission dates are
+written in the site's language and date format, so no submission time is read from a Moodle
+download (nbgrader then treats the submission as on time; apply Moodle's own late handling, or
+give the date by hand in ``submitted/<id>/<assignment>/timestamp.txt``).
 """
 
 from __future__ import annotations
