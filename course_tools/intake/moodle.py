@@ -28,8 +28,8 @@ matches). The grade column is named by the caller (default "Grade").
 
 Lateness: Moodle's download names carry no late marker, and the worksheet's submission dates are
 written in the site's language and date format, so no submission time is read from a Moodle
-download (nbgrader then treats the submission as on time; apply Moodle's own late handling, or
-give the date by hand in ``submitted/<id>/<assignment>/timestamp.txt``).
+download: nbgrader then treats every submission as on time (Moodle's own late handling still
+applies on the platform).
 """
 
 from __future__ import annotations
