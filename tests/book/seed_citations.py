@@ -162,7 +162,8 @@ def companion_word_problems(pairs) -> list[str]:
         if not ARTICLE_KEY_OR_NAME.search(sentence) or COMPANION.search(sentence):
             continue
         for word in words:
-            if re.search(r"(?<![\w-])" + re.escape(word) + r"(?![\w-])", sentence, re.I):
+            pattern = re.escape(word).replace(r"\ ", r"[\s-]+")
+            if re.search(r"(?<![\w-])" + pattern + r"(?![\w-])", sentence, re.I):
                 problems.append(f"{path}: \"{word}\" is the companion chapter's, but the sentence "
                                 f"cites the article: {sentence[:100]}...")
     return problems
