@@ -16,13 +16,13 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    edited cells); the student's original is never modified;
 4. *autograde*: what ``nbgrader autograde ASSIGNMENT --student S --force`` runs, on the staged copy,
    ``--jobs`` students at a time, each with a wall-clock limit. Each job is a long-lived nbgrader
-   process (``course_tools.autograde_worker``, nbgrader's ``NbGraderAPI.autograde``) that grades one
+   process (``course_tools.autograde.worker``, nbgrader's ``NbGraderAPI.autograde``) that grades one
    student after another, so nbgrader starts once per job rather than once per student; a student
    who runs over the limit gets the job's process killed and a fresh one started. The kernel runs in
-   ``course_tools.sandbox`` (own folder, own user id when run as root, course hidden, memory and CPU
+   ``course_tools.sandbox.launcher`` (own folder, own user id when run as root, course hidden, memory and CPU
    limits). A previous autograded notebook is kept aside and put back if the new run fails, so a
    grade is never replaced by an empty result;
-5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.feedback``),
+5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.preprocessors.redact``),
    run by the same job for each student right after autograding; any student left without feedback
    gets ``nbgrader generate_feedback`` afterwards;
 6. *export*: nbgrader's CSV exporter (``CsvExportPlugin``, as ``nbgrader export``), read back with
@@ -37,7 +37,7 @@ Outputs go to ``<course>/reports/<assignment>/``. Exit status: 0 when every subm
 reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade, the release was refused
 or nbgrader itself failed.
 
-Limits of the isolation are described in ``course_tools.sandbox`` and the README.
+Limits of the isolation are described in ``course_tools.sandbox.launcher`` and the README.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ from pathlib import Path
 import pandas as pd
 
 from course_tools import preflight as _preflight
-from course_tools import sandbox as _sandbox
+from course_tools.sandbox import launcher as _sandbox
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
 #: Wall-clock seconds allowed per notebook of a submission (also each kernel's CPU-time limit).
@@ -73,7 +73,7 @@ DEFAULT_MEMORY_MB = 3072
 SANDBOX_UID_BASE = 64000
 #: Folder (relative to the course root) that holds the staged, repaired submissions.
 STAGED = "preflight"
-#: Environment variables read by ``course_tools.sandbox`` (set per student, never inherited).
+#: Environment variables read by ``course_tools.sandbox.launcher`` (set per student, never inherited).
 _SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDBOX_MEM_MB",
                       "COURSE_SANDBOX_CPU_S", "COURSE_SANDBOX_FSIZE_MB", "COURSE_SANDBOX_UID",
                       "COURSE_SANDBOX_NPROC", "COURSE_SANDBOX_MPL_FONTLIST")
@@ -190,7 +190,7 @@ def _kill(pids: list[int]) -> None:
 
 
 class _Worker:
-    """One ``course_tools.autograde_worker`` process: nbgrader started once, students sent one by one.
+    """One ``course_tools.autograde.worker`` process: nbgrader started once, students sent one by one.
 
     ``run`` grades one student with a wall-clock limit; a student who runs over, or a worker that
     dies, costs only that worker: it and every process it started are killed, and the next student
@@ -211,7 +211,7 @@ class _Worker:
         self.err = tempfile.TemporaryFile("a+", encoding="utf-8", errors="replace")
         self.buffer = b""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "course_tools.autograde_worker", *self.args], cwd=self.cwd,
+            [sys.executable, "-m", "course_tools.autograde.worker", *self.args], cwd=self.cwd,
             env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
             start_new_session=True)
         line = self._read_line(time.monotonic() + self.start_timeout)
@@ -628,7 +628,7 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
               hide: list[Path] | None = None, progress=None, startup_seconds: float = 60,
               feedback: bool = False) -> list[StudentOutcome]:
     """Autograde each student on their own, ``jobs`` at a time, in ``jobs`` long-lived nbgrader
-    processes (see ``course_tools.autograde_worker``).
+    processes (see ``course_tools.autograde.worker``).
 
     Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
     failed for a reason that says nothing about the submission (the gradebook was busy, or the
@@ -905,7 +905,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     jobs : students graded at the same time (default: number of cores).
     cell_timeout : per-cell limit in seconds (default: ``c.Execute.timeout`` of the course config).
     memory_mb : address-space limit of each kernel in MB (None: no limit).
-    sandbox : run kernels through ``course_tools.sandbox`` (False: nbgrader's plain kernel).
+    sandbox : run kernels through ``course_tools.sandbox.launcher`` (False: nbgrader's plain kernel).
     hide_paths : further folders to hide from student kernels (the course root, the submissions
         folder and the git folders of the course's and this package's repositories always are).
     feedback : generate each graded student's feedback (default). False skips it, for a first

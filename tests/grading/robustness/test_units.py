@@ -215,7 +215,7 @@ def test_only_failures_unrelated_to_the_submission_are_retried(monkeypatch, tmp_
 
 
 def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
-    from course_tools.feedback import RedactHiddenTests
+    from course_tools.preprocessors import RedactHiddenTests
 
     cell = from_dict({
         "cell_type": "code", "execution_count": 1, "metadata": {"nbgrader": {

@@ -1,4 +1,4 @@
-"""The long-lived grading processes (``course_tools.autograde_worker``) lose no student.
+"""The long-lived grading processes (``course_tools.autograde.worker``) lose no student.
 
 One job grades five students in turn: a kernel that kills its grading process, a correct
 submission, one that writes fake protocol answers to the file descriptors it inherited, one that

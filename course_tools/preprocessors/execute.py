@@ -5,7 +5,7 @@ the pipeline in ``course_tools.grade`` and to a plain ``nbgrader autograde`` ali
 
 ``ResilientExecute``
     nbgrader's ``Execute``, except that a kernel that dies (``os._exit()`` in a cell, a crash, the CPU
-    limit of ``course_tools.sandbox``) no longer aborts the whole notebook. The cell in which the
+    limit of ``course_tools.sandbox.launcher``) no longer aborts the whole notebook. The cell in which the
     kernel died gets an error output ``KernelDied``, every later code cell gets an error output
     ``NotRun``, and the notebook is then scored as usual: tests that ran before the death keep
     their scores, the affected ones score zero. Cell time-outs are nbgrader's own (``Execute.timeout``
