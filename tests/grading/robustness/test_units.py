@@ -10,9 +10,11 @@ from nbformat import from_dict
 from nbgrader.utils import determine_grade
 
 from conftest import load_nb, nbgrader_meta, save_nb, src
+from course_tools.lint import lint_notebook
 from course_tools.preflight import preflight
 from course_tools.preprocessors import CapOutputSize, RelabelGradeCellStderr
-from course_tools.release import ReleaseError, lint_notebook, release, scan_for_secrets
+from course_tools.release import ReleaseError, release
+from course_tools.secrets import scan_for_secrets
 
 
 def _test_cell(outputs, points=2):
@@ -96,7 +98,7 @@ def test_release_refuses_a_misspelled_marker_before_nbgrader_runs(course, line):
 
 
 def test_release_lint_accepts_the_real_assignments(course):
-    from course_tools.release import lint_assignment
+    from course_tools.lint import lint_assignment
 
     for folder in sorted((course / "source").iterdir()):
         assert lint_assignment(course, folder.name) == [], folder.name
@@ -196,7 +198,7 @@ def test_preflight_reports_ambiguous_names_instead_of_guessing(tmp_path):
 ])
 def test_only_failures_unrelated_to_the_submission_are_retried(monkeypatch, tmp_path, first,
                                                                retried):
-    import course_tools.grade as grade
+    import course_tools.autograde.grader as grade
 
     calls = []
 
