@@ -2,8 +2,9 @@
 
 ``clean_book_build`` copies ``book/`` and ``notebooks/`` to a scratch folder (``copy_book``, from
 ``book_copy.py``, which ``benchmarks/bench_book.py`` uses too) and runs the strict build there
-(``jupyter-book build --warningiserror --nitpick --keep-going``), so the tests never depend on, or disturb, a build in the working tree. The result is kept in this module, so every
-fixture that calls it in the same session (``clean_build`` here, ``built_html`` in
+(``jupyter-book build --warningiserror --nitpick --keep-going``), so the tests never depend on,
+or disturb, a build in the working tree. The result is kept in this module, so every fixture
+that calls it in the same session (``clean_build`` here, ``built_html`` in
 tests/browser/conftest.py) gets the same folder and the book is built once.
 """
 
