@@ -1,13 +1,13 @@
-"""Shared fixtures and helpers of the assignment tests (tests/grading/test_ps*_assignment.py).
+"""Shared fixtures and helpers of the assignment tests (test_assignments.py, test_ps*_assignment.py).
 
-A test module sets ``ASSIGNMENT`` (and, for a planted mistake, ``PLANTED``: grade_id -> (old, new)
-text replaced in that solution) and asks for the module-scoped ``graded`` fixture: a scratch copy of
-the course with that assignment released and these submissions graded once, in one run of the
-instructor pipeline (``course_tools.grade.run_pipeline``):
+``SPECS`` says, for each problem set, what grading must give. The session-scoped fixture
+``graded_assignment("psN")`` returns a scratch copy of the course with that assignment released and
+these submissions graded once, in one run of the instructor pipeline
+(``course_tools.grade.run_pipeline``); test_assignments.py checks them:
 
 * ``correct``: the release with the source's solutions pasted in;
 * ``blank``: the untouched release;
-* ``partly_wrong``: the correct submission with ``PLANTED`` applied (only when the module sets it);
+* ``partly_wrong``: the correct submission with the spec's planted mistake;
 * ``alt_<name>``: one per file ``alternatives/<assignment>_<name>.py``, alternative correct
   solutions (our own model code) that differ from the source where the problem set's text leaves
   freedom; see :func:`alternative_submission`. Each must get full autograded marks.
@@ -15,16 +15,14 @@ instructor pipeline (``course_tools.grade.run_pipeline``):
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from conftest import (COURSE, HIDDEN_MARKERS, SOLUTION_MARKERS, fill_solutions, hidden_test_lines,
-                      load_nb, nbgrader_meta, run_tool, save_nb, src)
+from conftest import COURSE, fill_solutions, load_nb, nbgrader_meta, run_tool, save_nb, src
 from course_tools.grade import run_pipeline
 
 ALTERNATIVES = Path(__file__).resolve().parent / "alternatives"
@@ -105,93 +103,88 @@ def grade_assignment(assignment: str, parent: Path, planted: dict | None = None)
             "students": students + alternatives}
 
 
-@pytest.fixture(scope="module")
-def graded(request, tmp_path_factory) -> dict:
-    """The module's ASSIGNMENT released and graded once (see the module docstring)."""
-    assignment = request.module.ASSIGNMENT
-    return grade_assignment(assignment, tmp_path_factory.mktemp(f"{assignment}_graded"),
-                            getattr(request.module, "PLANTED", None))
+@dataclass(frozen=True)
+class Spec:
+    """What grading one problem set must give.
+
+    ``autograded``: points of each autograded test cell; ``total_max``: nbgrader's maximum score
+    (autograded plus the two written answers of 3 points); ``planted``: the partly wrong
+    submission's mistake, grade_id -> (old, new) text replaced in the source's solution;
+    ``partly_wrong_fails``: the test cells that mistake fails (all others keep their points).
+    """
+
+    autograded: dict
+    total_max: float
+    planted: dict
+    partly_wrong_fails: frozenset
 
 
-def check_all_graded(graded: dict) -> None:
-    """Every submission of the ``graded`` fixture was graded, and the run reconciles."""
-    result = graded["result"]
-    assert result["reconciled"]
-    assert {o.student_id: o.status for o in result["outcomes"]} == dict.fromkeys(graded["students"],
-                                                                                "graded")
-    n = len(graded["students"])
-    report = result["report"].read_text(encoding="utf-8")
-    assert f"Submissions found: {n}; graded: {n}; reported failures: 0." in report
+SPECS = {
+    # ps1: the progress ratio computed as the learning rate (1 - 2**-b) fails its own test and the
+    # phase comparison that uses it: 9 - 1 - 2 = 6.
+    "ps1": Spec({"test_unit_cost": 2.0, "test_progress_ratio": 1.0, "test_exponent": 1.0,
+                 "test_fit": 3.0, "test_compare_phases": 2.0}, 15.0,
+                {"progress_ratio": ("return 2.0 ** (-b)", "return 1.0 - 2.0 ** (-b)")},
+                frozenset({"test_progress_ratio", "test_compare_phases"})),
+    # ps2: the relative gap converges at the follower's own rate phi instead of phi + g (forgetting
+    # that the frontier moves while the follower learns). It fails its own test and the sweep, whose
+    # gap_at_horizon column uses relative_gap; time_to_halve_gap and the simulation do not call
+    # relative_gap, so they keep their points: 12 - 2 - 3 = 7.
+    "ps2": Spec({"test_steady_state": 2.0, "test_relative_gap": 2.0, "test_time_to_halve": 2.0,
+                 "test_simulate": 3.0, "test_sweep": 3.0}, 18.0,
+                {"relative_gap": ("np.exp(-(phi + g) * t)", "np.exp(-phi * t)")},
+                frozenset({"test_relative_gap", "test_sweep"})),
+    # ps3: socialisation moves a member straight to the code's value instead of one step towards
+    # it. It fails test_socialise and test_simulate, whose hidden test compares the trajectory with
+    # the reference model's for a fixed seed; the sweep is checked for consistency with the
+    # student's own simulate, so it keeps its points, as do the other step functions: 15 - 3 - 2.
+    "ps3": Spec({"test_initialise": 2.0, "test_knowledge": 1.0, "test_actions_superior": 2.0,
+                 "test_socialise": 3.0, "test_learn_code": 3.0, "test_simulate": 2.0,
+                 "test_sweep": 2.0}, 21.0,
+                {"socialise": ("flat[moving] += target[moving]", "flat[moving] = target[moving]")},
+                frozenset({"test_socialise", "test_simulate"})),
+    # ps4: innovation applied to the producer's old level with the learnt capability added
+    # afterwards, p * (1 + g) + to_p instead of (p + to_p) * (1 + g), the order-of-steps slip of
+    # students who write the two steps as separate increments. It fails the exact values of
+    # test_simulate_step and the reference values of test_sweep, which runs the simulation;
+    # test_simulate_checks passes (its runs have no innovation, where the two orders agree), and
+    # the regime tests use hand-made results: 9 - 2 - 2 = 5.
+    "ps4": Spec({"test_cps_fidelity": 1.0, "test_simulate_step": 2.0, "test_simulate_checks": 1.0,
+                 "test_classify": 2.0, "test_switching": 1.0, "test_sweep": 2.0}, 15.0,
+                {"simulate_mutual": ("producer[t + 1] = (p + to_p) * (1.0 + g_p)",
+                                     "producer[t + 1] = p * (1.0 + g_p) + to_p")},
+                frozenset({"test_simulate_step", "test_sweep"})),
+    # ps5: two slips. trust_matrix divides by the degree vector without adding an axis (a / safe
+    # instead of a / safe[:, None]): numpy broadcasts it along the columns, so rows no longer sum
+    # to 1; fails test_trust (the DeGroot test uses its own matrices). classify maps low
+    # complexity, high codifiability, low capability to "market" instead of "exclusion from the
+    # value chain"; fails test_classify and test_classify_links, which classifies links with that
+    # combination through the student's classify (test_summary summarises its own hand-made table
+    # and checks only the shape of the student's summary): 14 - 2 - 2 - 1 = 9.
+    "ps5": Spec({"test_network": 2.0, "test_trust": 2.0, "test_degroot": 2.0, "test_newcomer": 2.0,
+                 "test_key_table": 1.0, "test_classify": 2.0, "test_classify_links": 1.0,
+                 "test_summary": 2.0}, 20.0,
+                {"trust_matrix": ("w = (1.0 - self_weight) * a / safe[:, None]",
+                                  "w = (1.0 - self_weight) * a / safe"),
+                 "classify": ('("low", "high", "low"): "exclusion from the value chain"',
+                              '("low", "high", "low"): "market"')},
+                frozenset({"test_trust", "test_classify", "test_classify_links"})),
+}
+ASSIGNMENTS = sorted(SPECS)
 
 
-def check_feedback_hides_hidden_tests(graded: dict, assignment: str, students: list[str]) -> None:
-    """The students' feedback pages quote no hidden-test line (the autograded notebooks do)."""
-    source = load_nb(COURSE / "source" / assignment / f"{assignment}.ipynb")
-    hidden = [ln for ln in hidden_test_lines(source) if len(ln) > 12]
-    assert hidden
-    for student in students:
-        pages = list((graded["course"] / "feedback" / student / assignment).glob("*.html"))
-        assert pages, f"no feedback for {student}"
-        text = html.unescape(re.sub(r"<[^>]+>", "", pages[0].read_text("utf-8")))
-        assert not [ln for ln in hidden if ln in text], student
-        # The check can fail: the autograded notebook (instructor-only) contains the hidden tests.
-        autograded = graded["course"] / "autograded" / student / assignment / f"{assignment}.ipynb"
-        inside = "\n".join(src(c) for c in load_nb(autograded)["cells"])
-        assert [ln for ln in hidden if ln in inside], student
+@pytest.fixture(scope="session")
+def graded_assignment(tmp_path_factory):
+    """graded_assignment("psN"): that problem set released and graded once per test session."""
+    cache: dict[str, dict] = {}
 
+    def get(assignment: str) -> dict:
+        if assignment not in cache:
+            cache[assignment] = grade_assignment(
+                assignment, tmp_path_factory.mktemp(f"{assignment}_graded"), SPECS[assignment].planted)
+        return cache[assignment]
 
-def check_scores(graded: dict, autograded: dict, total_max: float, partly_wrong_fails: set) -> None:
-    """Exact scores: correct gets every autograded point, blank none (every autograded test fails
-    on the untouched release), partly_wrong loses exactly the tests in ``partly_wrong_fails``; the
-    two written answers of 3 points are listed as graded by hand; every maximum is ``total_max``."""
-    check_all_graded(graded)
-    result = graded["result"]
-    grades = pd.read_csv(result["out"] / "grades.csv", dtype={"student_id": str}).set_index("student_id")
-    full = sum(autograded.values())
-    assert grades.loc["correct", "score"] == full
-    assert grades.loc["blank", "score"] == 0.0
-    assert grades.loc["partly_wrong", "score"] == full - sum(autograded[q] for q in partly_wrong_fails)
-    assert (grades["max_score"] == total_max).all()
-    auto = result["scores"].query("kind == 'autograded'")
-    assert set(auto["question"]) == set(autograded)
-    by = auto.set_index(["student_id", "question"])["score"]
-    for question, points in autograded.items():
-        assert by["correct", question] == points, question
-        assert by["blank", question] == 0.0, question
-        assert by["partly_wrong", question] == (0.0 if question in partly_wrong_fails else points), question
-    manual = result["scores"].query("kind == 'manual'")
-    assert set(manual["question"]) == {"q1_answer", "q2_answer"}
-    assert (manual["max_score"] == 3.0).all()
-
-
-def check_alternatives_full_marks(graded: dict, autograded: dict) -> None:
-    """Every alternative solution gets full autograded marks (at least two are kept)."""
-    assert len(graded["alternatives"]) >= 2, "keep at least two alternatives/<assignment>_*.py"
-    assert short_of_full_marks(graded["result"], autograded, graded["alternatives"]) == []
-    # The check can fail: the partly wrong submission is short of full marks.
-    assert short_of_full_marks(graded["result"], autograded, ["partly_wrong"])
-
-
-def short_of_full_marks(result: dict, autograded: dict[str, float], students: list[str]) -> list[str]:
-    """'student: question score/points' for every autograded test a student did not get in full."""
-    scores = result["scores"].query("kind == 'autograded'").set_index(["student_id", "question"])["score"]
-    short = []
-    for student in students:
-        for question, points in autograded.items():
-            got = scores.get((student, question))
-            if got is None or float(got) != float(points):
-                short.append(f"{student}: {question} {got}/{points}")
-    return short
-
-
-def check_validation(course: Path, assignment: str) -> None:
-    """``nbgrader validate`` passes on the source notebook and fails on the untouched release."""
-    ok = run_tool(["nbgrader", "validate", f"source/{assignment}/{assignment}.ipynb"], course)
-    assert ok.returncode == 0, ok.stderr[-2000:]
-    assert "Success! Your notebook passes all the tests." in ok.stdout, ok.stdout[-2000:]
-    blank = run_tool(["nbgrader", "validate", f"release/{assignment}/{assignment}.ipynb"], course)
-    assert "VALIDATION FAILED" in blank.stdout, blank.stdout[-2000:]
-    assert "Success!" not in blank.stdout
+    return get
 
 
 def solution_namespace(assignment: str, edits: dict[str, tuple[str, str]] | None = None,
@@ -215,85 +208,3 @@ def solution_namespace(assignment: str, edits: dict[str, tuple[str, str]] | None
             text = text.replace(old, new)
         exec(compile(text, f"{assignment}:{meta.get('grade_id')}", "exec"), ns)
     return ns
-
-
-def unguarded_hidden_sections(nb: dict) -> list[str]:
-    """grade_ids of cells whose hidden sections do not open with the no-reference-package guard."""
-    bad = []
-    for cell in nb["cells"]:
-        for part in src(cell).split(HIDDEN_MARKERS[0])[1:]:
-            lines = [ln.strip() for ln in part.splitlines() if ln.strip()]
-            if lines[:2] != ["import sys", GUARD + ', "the reference package may not be used"']:
-                bad.append(nbgrader_meta(cell).get("grade_id"))
-    return bad
-
-
-def structure_problems(nb: dict, autograded: dict, manual: dict) -> list[str]:
-    """What is wrong with a source notebook's grading structure: points of the autograded tests and
-    the written answers, stored outputs, test cells without hidden tests."""
-    graded = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c) for c in nb["cells"]
-              if nbgrader_meta(c).get("grade")}
-    problems = []
-    if {k: v["points"] for k, v in graded.items() if not v.get("solution")} != autograded:
-        problems.append("autograded points differ")
-    if {k: v["points"] for k, v in graded.items() if v.get("solution")} != manual:
-        problems.append("hand-graded points differ")
-    for cell in nb["cells"]:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
-            problems.append(f"{gid}: stored output")
-        if gid in autograded and HIDDEN_MARKERS[0] not in src(cell):
-            problems.append(f"{gid}: no hidden tests")
-    return problems
-
-
-def leaks(text: str, lines: list[str]) -> list[str]:
-    """Lines of a secret region (solution or hidden test) found in ``text``."""
-    return [ln for ln in lines if ln not in TRIVIAL and len(ln) > 12 and ln in text]
-
-
-def release_markers(text: str) -> list[str]:
-    """Solution or hidden-test markers left in a release's text."""
-    return [m for m in SOLUTION_MARKERS + HIDDEN_MARKERS if m in text]
-
-
-def rubric_problems(rubric, source_nb: dict) -> list[str]:
-    """What is wrong with a rubric (parsed YAML) for a source notebook's hand-graded answers.
-
-    Checks the schema (list of questions with grade_id, points, criteria, strong_answer; each
-    criterion with levels of points and descriptor), that the questions are exactly the notebook's
-    manually graded cells with the same points, that the best levels add up to the question's points
-    and that every criterion has a zero level. Returns an empty list when all is well.
-    """
-    manual = {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"]) for c in source_nb["cells"]
-              if c["cell_type"] == "markdown" and nbgrader_meta(c).get("grade")}
-    problems = []
-    if not isinstance(rubric, list):
-        return ["the rubric must be a list of questions"]
-    seen = {}
-    for q in rubric:
-        missing = {"grade_id", "points", "criteria", "strong_answer"} - set(q)
-        if missing:
-            problems.append(f"question lacks {sorted(missing)}")
-            continue
-        gid = q["grade_id"]
-        seen[gid] = float(q["points"])
-        if not str(q["strong_answer"]).strip():
-            problems.append(f"{gid}: empty strong_answer")
-        best = 0.0
-        for crit in q["criteria"]:
-            levels = crit.get("levels") or []
-            if not crit.get("criterion") or not levels:
-                problems.append(f"{gid}: a criterion lacks a name or levels")
-                continue
-            if any(not str(lv.get("descriptor", "")).strip() for lv in levels):
-                problems.append(f"{gid}/{crit['criterion']}: a level lacks a descriptor")
-            pts = [float(lv["points"]) for lv in levels]
-            if min(pts) != 0:
-                problems.append(f"{gid}/{crit['criterion']}: no zero level")
-            best += max(pts)
-        if best != float(q["points"]):
-            problems.append(f"{gid}: best levels add up to {best}, not {q['points']}")
-    if seen != manual:
-        problems.append(f"rubric questions {seen} differ from the notebook's manual cells {manual}")
-    return problems

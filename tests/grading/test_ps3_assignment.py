@@ -1,57 +1,20 @@
-"""ps3 (March's exploration and exploitation): validation, exact autograded scores, answer key.
+"""ps3 (March's exploration and exploitation): the answer key agrees with the reference package.
 
-The submissions (correct, blank, partly wrong and the alternative correct solutions in
-alternatives/ps3_*.py) are graded once per module through the instructor pipeline by the shared
-``graded`` fixture (tests/grading/conftest.py). The answer key is compared draw
-for draw with learning_dynamics.march.simulate at its default options, which ps3's conventions copy.
+The answer key is compared draw for draw with learning_dynamics.march.simulate at its default
+options, which ps3's conventions copy. Release, validation, exact grades, alternative solutions and
+feedback of every problem set are checked in test_assignments.py; the planted mistake is
+``SPECS["ps3"].planted`` (tests/grading/conftest.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from conftest import COURSE, load_nb
-from grading.conftest import (check_alternatives_full_marks, check_feedback_hides_hidden_tests, check_scores,
-                              check_validation, rubric_problems, solution_namespace)
+from grading.conftest import SPECS, solution_namespace
 from learning_dynamics import march
 
 ASSIGNMENT = "ps3"
-# Autograded points: initialise 2, knowledge 1, actions and superior group 2, socialise 3,
-# learn_code 3, simulate 2, sweep 2 (15); two written answers of 3 points each are graded by hand.
-AUTOGRADED = {"test_initialise": 2.0, "test_knowledge": 1.0, "test_actions_superior": 2.0,
-              "test_socialise": 3.0, "test_learn_code": 3.0, "test_simulate": 2.0, "test_sweep": 2.0}
-AUTOGRADED_MAX = sum(AUTOGRADED.values())  # 15
-TOTAL_MAX = AUTOGRADED_MAX + 6.0  # 21
-
-# The planted mistake: socialisation moves a member straight to the code's value instead of one
-# step towards it (an opposite belief should first become 0). It fails test_socialise (3 points)
-# and test_simulate (2 points), whose hidden test compares the trajectory with the reference
-# model's for a fixed seed. The sweep is checked for consistency with the student's own simulate,
-# so it keeps its 2 points, as do the other step functions: 15 - 3 - 2 = 10.
-PLANTED = {"socialise": ("flat[moving] += target[moving]", "flat[moving] = target[moving]")}
-PARTLY_WRONG_FAILS = {"test_socialise", "test_simulate"}
-PARTLY_WRONG_SCORE = 10.0
-
-
-def test_source_validates_and_release_does_not(graded):
-    check_validation(graded["course"], ASSIGNMENT)
-
-
-def test_pipeline_scores_three_submissions_exactly(graded):
-    check_scores(graded, AUTOGRADED, TOTAL_MAX, PARTLY_WRONG_FAILS)
-    assert graded["result"]["grades"].set_index("student_id").loc["partly_wrong", "score"] == \
-        PARTLY_WRONG_SCORE
-
-
-def test_feedback_shows_no_hidden_test(graded):
-    """Feedback for a passing and a failing submission quotes no hidden test line."""
-    check_feedback_hides_hidden_tests(graded, ASSIGNMENT, ["correct", "partly_wrong"])
-
-
-def test_alternative_solutions_score_full_marks(graded):
-    """Correct solutions that differ where the text leaves freedom get every autograded point."""
-    check_alternatives_full_marks(graded, AUTOGRADED)
+PLANTED = SPECS[ASSIGNMENT].planted
 
 
 # ----------------------------------------------------------------------------- answer key
@@ -135,14 +98,3 @@ def test_key_comparison_catches_the_planted_mistake():
     assert any("0.9, 0.9" in b for b in bad)
     # With p1 = 0 nobody is socialised, so the mistake cannot show there.
     assert not any(", 0.0, 0.5," in b for b in bad)
-
-
-# ----------------------------------------------------------------------------- rubric
-
-
-def test_rubric_matches_the_manually_graded_answers():
-    yaml = pytest.importorskip("yaml")
-    rubric = yaml.safe_load((COURSE / "rubrics" / "ps3.yaml").read_text(encoding="utf-8"))
-    source = load_nb(COURSE / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    assert rubric_problems(rubric, source) == []
-    assert {q["grade_id"] for q in rubric} == {"q1_answer", "q2_answer"}

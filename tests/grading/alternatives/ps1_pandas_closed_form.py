@@ -1,7 +1,7 @@
 # Our own model code (the course authors'), not a student's: an alternative correct solution of ps1.
 # It differs from the source solutions only where the problem set's text leaves freedom: the
 # least-squares slope from its closed form (covariance over variance) computed with pandas, math
-# module floats, a groupby over the two phases. tests/grading/test_ps1_alternatives.py grades it
+# module floats, a groupby over the two phases. tests/grading/test_assignments.py grades it
 # with the hidden tests through the instructor pipeline and asserts full autograded marks.
 
 # %% unit_cost

@@ -1,7 +1,7 @@
 # Our own model code (the course authors'), not a student's: an alternative correct solution of ps2.
 # It differs from the source solutions only where the problem set's text leaves freedom: Python
 # floats for single numbers, r* written as 1 - phi / (phi + g) (other rounding), math.inf, times
-# accumulated step by step in the simulation, checks in another order. test_ps2_assignment.py grades
+# accumulated step by step in the simulation, checks in another order. test_assignments.py grades
 # it with the hidden tests through the instructor pipeline and asserts full autograded marks.
 
 # %% steady_state

@@ -2,7 +2,7 @@
 # It differs from the source solutions only where the problem set's text leaves freedom: int8
 # arrays, numpy.float64 knowledge, explicit loops over cells, no call to rng.random when there is
 # nothing to draw (no zero belief, no eligible cell), counts given as numpy integers accepted.
-# test_ps3_assignment.py grades it with the hidden tests through the instructor pipeline and
+# test_assignments.py grades it with the hidden tests through the instructor pipeline and
 # asserts full autograded marks.
 
 # %% initialise

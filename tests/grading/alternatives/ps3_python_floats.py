@@ -2,7 +2,7 @@
 # It differs from the source solutions only where the problem set's text leaves freedom: Python
 # float knowledge for one vector, int32 arrays, np.random.Generator.random called with a tuple-free
 # size, superior group from a matrix product, a list of rows for the simulation table.
-# test_ps3_assignment.py grades it with the hidden tests through the instructor pipeline and
+# test_assignments.py grades it with the hidden tests through the instructor pipeline and
 # asserts full autograded marks.
 
 # %% initialise
@@ -43,7 +43,7 @@ def socialise(beliefs, code, p1, rng):
         return new
     code = np.broadcast_to(np.asarray(code, dtype=np.int32), new.shape)
     eligible = (code != 0) & (new != code)
-    u = rng.random(int(eligible.sum()))
+    u = rng.random(size=int(eligible.sum()))
     move = np.zeros(new.shape, dtype=bool)
     move[eligible] = u < p1
     return new + np.where(move, code, 0)
@@ -55,7 +55,7 @@ def learn_code(code, actions, superior, p2, rng):
     code = np.asarray(code, dtype=np.int32)
     votes = np.asarray(superior, dtype=np.int32) @ np.asarray(actions, dtype=np.int32)
     view = np.sign(votes)
-    u = rng.random(code.size)
+    u = rng.random(size=code.size)
     adopt = (view != 0) & (view != code) & (u < 1 - (1 - p2) ** np.abs(votes))
     return np.where(adopt, view, code)
 

@@ -1,7 +1,7 @@
 # Our own model code (the course authors'), not a student's: an alternative correct solution of ps4.
 # It differs from the source solutions only where the problem set's text leaves freedom: labels in
 # an object array of Python strings, a numpy integer switching period, a Python float fidelity for
-# two numbers, an extra key in the result dict, rows built from lists. test_ps4_assignment.py grades
+# two numbers, an extra key in the result dict, rows built from lists. test_assignments.py grades
 # it with the hidden tests through the instructor pipeline and asserts full autograded marks.
 
 # %% cps_fidelity

@@ -1,7 +1,7 @@
 # Our own model code (the course authors'), not a student's: an alternative correct solution of ps4.
 # It differs from the source solutions only where the problem set's text leaves freedom: a loop over
 # domains inside the loop over periods, fixed-width string labels, a Python int switching period
-# found with a loop, checks in another order. test_ps4_assignment.py grades it with the hidden tests
+# found with a loop, checks in another order. test_assignments.py grades it with the hidden tests
 # through the instructor pipeline and asserts full autograded marks.
 
 # %% cps_fidelity

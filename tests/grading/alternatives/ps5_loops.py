@@ -2,7 +2,7 @@
 # It differs from the source solutions only where the problem set's text leaves freedom: no draw for
 # a one-node network, loops over pairs, int32 adjacency, DeGroot rounds from matrix powers, nested
 # conditions instead of a lookup table, pandas apply and a groupby with named functions.
-# test_ps5_assignment.py grades it with the hidden tests through the instructor pipeline and
+# test_assignments.py grades it with the hidden tests through the instructor pipeline and
 # asserts full autograded marks.
 
 # %% network

@@ -2,7 +2,7 @@
 # It differs from the source solutions only where the problem set's text leaves freedom: the 1 x 1
 # draw made for a one-node network, a boolean matrix turned into int8, the trust matrix from
 # np.divide with where=, DeGroot rounds accumulated in a list, a merge with the key table, pivot-free
-# groupby on flags. test_ps5_assignment.py grades it with the hidden tests through the instructor
+# groupby on flags. test_assignments.py grades it with the hidden tests through the instructor
 # pipeline and asserts full autograded marks.
 
 # %% network
