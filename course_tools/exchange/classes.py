@@ -166,6 +166,9 @@ class HardenedSubmit(HardenedExchange, ExchangeSubmit):
                           f"{self.src_path}. Try again, or tell your instructor.")
             if done.returncode != 0:
                 message = done.stderr.decode(errors="replace").strip() or f"status {done.returncode}"
+                if "password is required" in message or "not allowed" in message:
+                    message = (f"you ({self.student}) are not registered as a student of course "
+                               f"{self.coursedir.course_id} on this server ({message})")
                 self.fail(f"Submission not accepted: {message}. Your work is unchanged in "
                           f"{self.src_path}.")
             receipt = json.loads(done.stdout.decode().strip().splitlines()[-1])

@@ -1,0 +1,3 @@
+"""Fixtures of the class hub tests: see hubtools.py."""
+
+from hubtools import hub_course, hub_install  # noqa: F401
