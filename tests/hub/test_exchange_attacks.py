@@ -70,6 +70,7 @@ def test_submitting_as_another_student(hub_course, exchanges):
     c = hub_course
     bob = c.users["bob"]
     stock, stock_inbound = exchanges["stock"]
+    ok(as_user(c, "alice", ["touch", "ps1/alice-was-here.txt"]))   # marks alice's work
     ok(stock("alice", ["nbgrader", "submit", "ps1", "--student", bob]))
     made = [n for n in folders(stock_inbound) if n.startswith(bob + "+")]
     assert made and all(
@@ -167,8 +168,8 @@ def test_collect_keeps_only_what_the_exchange_received(hub_course, exchanges):
     ok(stock("instructor", ["nbgrader", "collect", "ps1"], cwd=stock_course))
     stock_submitted = sorted(p.name for p in (stock_course / "submitted").iterdir())
     assert bob in stock_submitted and c.users["outsider"] in stock_submitted
-    stock_time = (stock_course / "submitted" / bob / "ps1" / "timestamp.txt").read_text()
-    assert stock_time.startswith("2001")                     # the backdated claim was believed
+    # Stock collect takes the newest folder named for bob: alice's work, to be graded as bob's.
+    assert (stock_course / "submitted" / bob / "ps1" / "alice-was-here.txt").exists()
 
     import shutil
     shutil.rmtree(stock_course / "submitted")
@@ -176,6 +177,8 @@ def test_collect_keeps_only_what_the_exchange_received(hub_course, exchanges):
     submitted = sorted(p.name for p in (c.course_dir / "submitted").iterdir()
                        if not p.name.startswith("."))
     assert submitted == sorted([alice, bob])
+    assert not (c.course_dir / "submitted" / bob / "ps1" / "alice-was-here.txt").exists()
+    assert (c.course_dir / "submitted" / alice / "ps1" / "alice-was-here.txt").exists()
     bob_time = (c.course_dir / "submitted" / bob / "ps1" / "timestamp.txt").read_text()
     assert not bob_time.startswith("2001")
     alice_nb = json.loads((c.course_dir / "submitted" / alice / "ps1" / "ps1.ipynb").read_text())
