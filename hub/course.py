@@ -116,20 +116,13 @@ def course_folder(settings: Settings, instructor: str) -> Path:
     return folder
 
 
-def enable_formgrader(settings: Settings, user: str, course: Path) -> None:
-    """Formgrader on for one instructor or TA (user level), pointed at the course folder."""
-    home = Path(pwd.getpwnam(user).pw_dir)
-    jupyter = str(settings.lab_env / "bin" / "jupyter")
-    for cmd in (["server", "extension", "enable", "--user", "nbgrader.server_extensions.formgrader"],
-                ["labextension", "enable", "--level=user", "@jupyter/nbgrader:formgrader"],
-                ["labextension", "enable", "--level=user", "@jupyter/nbgrader:create-assignment"]):
-        subprocess.run(["runuser", "-u", user, "--", jupyter, *cmd], cwd=home, check=True,
-                       capture_output=True, env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
-    config = home / ".jupyter" / "nbgrader_config.py"
+def point_formgrader(user: str, course: Path) -> None:
+    """The instructor's ``~/.jupyter/nbgrader_config.py``: formgrader opens the course folder."""
+    account = pwd.getpwnam(user)
+    config = Path(account.pw_dir) / ".jupyter" / "nbgrader_config.py"
     if not config.exists():
         config.parent.mkdir(exist_ok=True)
         config.write_text(f"c = get_config()  # noqa: F821\nc.CourseDirectory.root = {str(course)!r}\n")
-        account = pwd.getpwnam(user)
         os.chown(config.parent, account.pw_uid, account.pw_gid)
         os.chown(config, account.pw_uid, account.pw_gid)
 
@@ -155,8 +148,7 @@ def install_course(settings: Settings, roster: dict, formgrader: bool = True) ->
         raise SystemExit(f"hub: the sudo rules did not pass visudo: {check.stdout}{check.stderr}")
     candidate.replace(settings.sudoers_file)
     if formgrader:
-        for user in roster["groups"][settings.instructor_group]:
-            enable_formgrader(settings, user, course)
+        point_formgrader(instructor, course)
     return course
 
 

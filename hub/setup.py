@@ -7,9 +7,9 @@ Makes, under the prefix (default ``/opt/upgrading-learning``, readable by every 
 - ``lab/``: the single-user servers' environment with ``requirements-lab.txt`` (JupyterLab,
   nbgrader and its JupyterLab extension: Assignments tab, Validate, formgrader; numpy, pandas,
   matplotlib) plus this repository's ``course_tools`` (the exchange classes and the course's
-  preprocessors that nbgrader_config.py imports); formgrader and create-assignment are disabled
-  for everyone at the environment level and enabled per instructor by the roster command
-  (nbgrader's documented multi-user setup);
+  preprocessors that nbgrader_config.py imports). Formgrader is left on for every account: a
+  student's formgrader finds no course (the course folder is the instructor's, closed to others);
+  hiding it from students (nbgrader's per-user extension settings) is not done yet;
 - ``proxy/``: ``configurable-http-proxy`` from npm, pinned (``PROXY_VERSION``);
 - ``bin/exchange-receive`` and ``bin/course-grade``: root-owned copies of the two programs the
   sudo rules allow (``course_tools/exchange/receive.py``, ``hub/grade_as_root.py``).
@@ -114,17 +114,6 @@ def install_programs(settings: Settings) -> None:
         tmp.replace(target)
 
 
-def lab_extensions(lab: Path) -> None:
-    """Formgrader and create-assignment off for everyone at the environment level."""
-    jupyter = lab / "bin" / "jupyter"
-    for cmd in (["server", "extension", "disable", "--sys-prefix",
-                 "nbgrader.server_extensions.formgrader"],
-                ["labextension", "disable", "--level=sys_prefix", "@jupyter/nbgrader:formgrader"],
-                ["labextension", "disable", "--level=sys_prefix",
-                 "@jupyter/nbgrader:create-assignment"]):
-        subprocess.run([str(jupyter), *cmd], check=True, capture_output=True)
-
-
 def setup(settings: Settings) -> None:
     """Install everything the hub needs (see the module docstring); fast when already done."""
     if os.geteuid() != 0:
@@ -135,10 +124,9 @@ def setup(settings: Settings) -> None:
     settings.prefix.mkdir(parents=True, exist_ok=True)
     settings.prefix.chmod(0o755)
     ensure_env(settings.hub_env, HERE / "requirements-hub.txt")
-    if ensure_env(settings.lab_env, HERE / "requirements-lab.txt",
-                  extra_install=[REPO / "course_tools", REPO / "learning_dynamics",
-                                 REPO / "pyproject.toml"]):
-        lab_extensions(settings.lab_env)
+    ensure_env(settings.lab_env, HERE / "requirements-lab.txt",
+               extra_install=[REPO / "course_tools", REPO / "learning_dynamics",
+                              REPO / "pyproject.toml"])
     ensure_proxy(settings.prefix)
     install_programs(settings)
     print(f"hub setup: done ({settings.prefix})", flush=True)

@@ -116,7 +116,7 @@ def hub_course(hub_install, tmp_path_factory):
         hub_roster = roster_mod.create_accounts(members, settings.course_id, settings.etc)
         subprocess.run(["gpasswd", "-d", users["outsider"], settings.student_group], check=True,
                        capture_output=True)
-        course_dir = install_course(settings, hub_roster, formgrader=False)
+        course_dir = install_course(settings, hub_roster)
         yield HubCourse(settings, base, users, course_dir)
     finally:
         remove_everything(settings, base, names)

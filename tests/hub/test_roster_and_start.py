@@ -82,6 +82,8 @@ def test_accounts_have_closed_homes_and_groups(hub_course):
     hub_roster = json.loads((c.settings.etc / "roster.json").read_text())
     assert hub_roster["admin_users"] == [c.users["instructor"]]
     assert c.users["outsider"] in hub_roster["allowed_users"]
+    pointer = c.home("instructor") / ".jupyter" / "nbgrader_config.py"
+    assert str(c.course_dir) in pointer.read_text()
 
 
 def test_exchange_with_wrong_permissions_is_repaired_by_the_roster_command(hub_course):

@@ -1,0 +1,148 @@
+"""nbgrader preprocessors that make autograding survive real submissions.
+
+They are configured for ``nbgrader autograde`` in ``assignments/nbgrader_config.py`` (so they apply to
+the pipeline in ``course_tools.grade`` and to a plain ``nbgrader autograde`` alike):
+
+``ResilientExecute``
+    nbgrader's ``Execute``, except that a kernel that dies (``os._exit()`` in a cell, a crash, the CPU
+    limit of ``course_tools.sandbox``) no longer aborts the whole notebook. The cell in which the
+    kernel died gets an error output ``KernelDied``, every later code cell gets an error output
+    ``NotRun``, and the notebook is then scored as usual: tests that ran before the death keep
+    their scores, the affected ones score zero. Cell time-outs are nbgrader's own (``Execute.timeout``
+    with ``interrupt_on_timeout``: the cell gets a ``CellTimeoutError`` and the next cell runs).
+
+``RelabelGradeCellStderr``
+    nbgrader scores a test cell zero when it wrote anything to stderr (``nbgrader.utils.
+    determine_grade``), so a correct answer whose library emits a warning (a pandas
+    ``FutureWarning``, a ``DeprecationWarning``) loses all the cell's points. This preprocessor runs
+    before ``SaveAutoGrades`` and turns each stderr stream output of a *test* cell (a grade cell that
+    is not a solution cell) into a stdout stream whose text starts with ``[stderr]``. The warning stays
+    visible in the autograded notebook and in feedback; only an *error* (an exception, a failed
+    assert, a time-out) now fails a test. Policy: test authors who want to fail a test must raise.
+
+``CapOutputSize``
+    nbgrader's ``LimitOutput`` caps the number of *lines* of stream output. A single 50 MB line, or a
+    200,000-row DataFrame displayed as HTML, passes it untouched and makes autograded notebooks and
+    feedback pages enormous. This preprocessor caps every output by *characters*: stream text and
+    ``text/plain`` are cut to ``max_chars`` characters with a notice, other text data (HTML, LaTeX,
+    JSON, SVG) over the cap are dropped in favour of the (cut) ``text/plain``, and binary data
+    (images) over ``max_binary_chars`` base64 characters are dropped with a notice.
+
+Every notice starts with ``[course_tools]`` so that ``course_tools.grade`` can report it per student.
+"""
+
+from __future__ import annotations
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
+
+#: Prefix of every notice these preprocessors write into a notebook.
+NOTICE = "[course_tools]"
+#: Error names written by ResilientExecute.
+KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRun"
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class ResilientExecute(Execute):
+    """nbgrader's Execute that survives a dying kernel (see the module docstring).
+
+    After a ``DeadKernelError`` no further cell is executed: the failing cell gets a ``KernelDied``
+    error output and later code cells a ``NotRun`` error output, so that their tests score zero and
+    the grading report can say why.
+    """
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._died_in = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._died_in is not None:
+            cell.outputs = [_error(NOT_RUN, f"{NOTICE} not run: the kernel died in cell "
+                                            f"{self._died_in} and was not restarted")]
+            cell.execution_count = None
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._died_in = index
+            self.log.warning("%s kernel died in cell %s", NOTICE, index)
+            cell.outputs = list(cell.get("outputs", [])) + [_error(
+                KERNEL_DIED, f"{NOTICE} the kernel died while running this cell (os._exit, a "
+                             "crash, or the CPU or memory limit); later cells were not run")]
+            return cell, resources
+
+
+class RelabelGradeCellStderr(NbGraderPreprocessor):
+    """Turn stderr stream outputs of test cells into labelled stdout (see the module docstring)."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["name"] = "stdout"
+                output["text"] = "[stderr] " + output.get("text", "")
+        return cell, resources
+
+
+class CapOutputSize(NbGraderPreprocessor):
+    """Cap each cell output by characters (see the module docstring).
+
+    ``max_chars`` applies to each stream output and each text representation; ``-1`` disables the
+    cap. ``max_binary_chars`` applies to base64 image data.
+    """
+
+    max_chars = Integer(10_000, help="maximum characters of one text output (-1: no limit)"
+                        ).tag(config=True)
+    max_binary_chars = Integer(2_000_000, help="maximum base64 characters of one image (-1: none)"
+                               ).tag(config=True)
+
+    def _cut(self, text: str) -> str:
+        return (text[: self.max_chars] + f"\n... {NOTICE} output truncated: {len(text):,} "
+                f"characters, {self.max_chars:,} kept ...\n")
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or self.max_chars < 0:
+            return cell, resources
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                text = output.get("text", "")
+                text = text if isinstance(text, str) else "".join(text)
+                if len(text) > self.max_chars:
+                    output["text"] = self._cut(text)
+            elif kind in ("execute_result", "display_data"):
+                data = output.get("data", {})
+                dropped = []
+                for mime in list(data):
+                    value = data[mime]
+                    value = value if isinstance(value, str) else (
+                        "".join(value) if isinstance(value, list) else str(value))
+                    binary = mime.startswith("image/") and mime != "image/svg+xml"
+                    limit = self.max_binary_chars if binary else self.max_chars
+                    if limit < 0 or len(value) <= limit:
+                        continue
+                    if mime == "text/plain":
+                        data[mime] = self._cut(value)
+                    else:
+                        del data[mime]
+                        dropped.append(f"{mime} ({len(value):,} characters)")
+                if dropped:
+                    note = f"{NOTICE} output removed: {', '.join(dropped)} over the size limit"
+                    data["text/plain"] = (data.get("text/plain", "") and
+                                          str(data.get("text/plain")) + "\n") + note
+            elif kind == "error":
+                output["evalue"] = (output.get("evalue", "")[: self.max_chars])
+                output["traceback"] = [t if len(t) <= self.max_chars else self._cut(t)
+                                       for t in output.get("traceback", [])]
+        return cell, resources

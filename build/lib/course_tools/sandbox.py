@@ -1,0 +1,250 @@
+"""Run a student's kernel with limits and, where possible, without access to the course.
+
+``course_tools.grade`` writes a kernelspec ``course-sandbox`` (:func:`write_kernelspec`) whose argv
+starts this file as a script; nbgrader's ``Execute`` launches it as the kernel for every notebook it
+autogrades (``--Execute.kernel_name=course-sandbox``). Before it becomes the ordinary IPython kernel
+(``os.execv`` of ``python -m ipykernel_launcher``) the launcher does the following, configured by
+environment variables that the grading pipeline sets for each nbgrader process:
+
+``COURSE_SANDBOX_DIR``
+    A fresh folder for this student (owned by the pipeline). The files of the kernel's working folder (the student's
+    autograded folder: their extra files and the assignment's data files) are copied to
+    ``<dir>/work``, *except notebooks*: nbgrader writes the notebook it is executing, hidden tests
+    included, into that folder, and a student's code must not read it. The kernel runs in the copy.
+``COURSE_SANDBOX_UID``
+    When the launcher runs as root, it drops to this user and group id (no supplementary groups)
+    after copying, so the kernel cannot read files that are not readable by others, and cannot write
+    the gradebook or any file of the course. The pipeline gives each parallel worker its own id, so
+    two students graded at the same time cannot read each other's sandbox.
+``COURSE_SANDBOX_HIDE``
+    Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
+    enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
+    the git folder of the repository holding it, where the source notebooks are in the history).
+``COURSE_SANDBOX_MPL_FONTLIST``
+    matplotlib's font list (:func:`font_cache`), copied into the kernel's fresh ``MPLCONFIGDIR``
+    so that the kernel does not spend seconds rebuilding it.
+``COURSE_SANDBOX_MEM_MB``, ``COURSE_SANDBOX_CPU_S``, ``COURSE_SANDBOX_FSIZE_MB``, ``COURSE_SANDBOX_NPROC``
+    Resource limits of the kernel (``setrlimit``): address space, CPU seconds, size of a written file,
+    number of processes of the sandbox user. A kernel over its address space gets a ``MemoryError``;
+    over its CPU time it is killed, which ``ResilientExecute`` reports as ``KernelDied``.
+
+What it does not do (limits, stated in the README too): without root, there is no user switch and no
+mount namespace, only the working-folder copy and the resource limits; files readable by every user
+elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; the
+kernel can use the network (loopback included); and the student's code shares the kernel with the
+tests, so it can still redefine what the tests call. ``write_status`` records what was applied in
+``<dir>/status.json`` (written before the user switch) for the pipeline's report.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import shutil
+import sys
+from pathlib import Path
+
+KERNEL_NAME = "course-sandbox"
+CLONE_NEWNS = 0x00020000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 32, 4096, 16384, 1 << 18)
+
+
+def write_kernelspec(directory: Path, python: str = sys.executable,
+                     display_name: str = "Python 3 (course sandbox)") -> Path:
+    """Write ``<directory>/kernels/course-sandbox/kernel.json``; returns the kernelspec folder.
+
+    Put ``directory`` on ``JUPYTER_PATH`` and pass ``--Execute.kernel_name=course-sandbox`` to
+    nbgrader to use it. ``python`` is the interpreter that runs both the launcher and the kernel.
+    """
+    spec_dir = Path(directory) / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [python, str(Path(__file__).resolve()), "{connection_file}"],
+            "display_name": display_name, "language": "python",
+            "metadata": {"debugger": False}}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return spec_dir
+
+
+def font_cache() -> str | None:
+    """Path of this Python's matplotlib font list (``fontlist-v*.json``), built if missing.
+
+    The pipeline passes it to every sandboxed kernel (``COURSE_SANDBOX_MPL_FONTLIST``): a kernel's
+    ``MPLCONFIGDIR`` is a fresh folder, and without a copy of the list matplotlib would rebuild it,
+    taking seconds, for every student. Returns None when matplotlib is not installed or the list
+    cannot be found.
+    """
+    try:
+        import matplotlib
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    path = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    return str(path) if path.is_file() else None
+
+
+def _limit(which: int, value: float | None) -> None:
+    if value is None or value <= 0:
+        return
+    value = int(value)
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else value + 5))
+
+
+def _env_float(name: str) -> float | None:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else None
+
+
+def _blocked_ancestor(path: str) -> str | None:
+    """The first folder on ``path`` that other users cannot pass through, or None."""
+    current = "/"
+    for part in Path(path).parts[1:]:
+        current = os.path.join(current, part)
+        if os.path.isdir(current) and not os.stat(current).st_mode & 0o001:
+            return current
+    return None
+
+
+def _mount(libc, source: bytes | None, target: str, fstype: bytes | None, flags: int,
+           data: bytes | None = None) -> None:
+    if libc.mount(source, target.encode(), fstype, flags, data) != 0:
+        raise OSError(ctypes.get_errno(), f"mount on {target} failed")
+
+
+def _expose_plan(expose: list[str]) -> list[tuple[str, list[str]]]:
+    """[(closed folder, [folders under it the kernel must reach]), ...] for ``expose``.
+
+    A folder is closed when other users cannot pass through it (``/root`` for a pyenv Python, or a
+    private temporary folder holding the virtual environment). Folders inside another exposed
+    folder, or with nothing closed above them, need nothing.
+    """
+    plan: dict[str, list[str]] = {}
+    paths = sorted({os.path.realpath(p) for p in expose if p})
+    for path in paths:
+        if any(path != other and path.startswith(other.rstrip("/") + "/") for other in paths):
+            continue
+        blocked = _blocked_ancestor(path)
+        if blocked:
+            plan.setdefault(blocked, []).append(path)
+    return sorted(plan.items())
+
+
+def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
+    """Enter a new mount namespace; cover each path with an empty read-only tmpfs.
+
+    ``expose`` lists folders the kernel must reach (the Python installation and the virtual
+    environment); if a folder above one of them is closed to other users (``/root`` for a pyenv
+    Python, a private temporary folder), that folder is covered with an empty tmpfs and only the
+    exposed folders under it are bound back into it, read-only.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+    _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE)
+    hidden = []
+    for number, (blocked, keep_paths) in enumerate(_expose_plan(expose)):
+        kept = []
+        for index, path in enumerate(keep_paths):
+            keep = scratch / f"expose-{number}-{index}"
+            keep.mkdir(exist_ok=True)
+            _mount(libc, path.encode(), str(keep), None, MS_BIND | MS_REC)
+            kept.append((path, keep))
+        _mount(libc, b"tmpfs", blocked, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=755")
+        for path, keep in kept:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(libc, str(keep).encode(), path, None, MS_BIND | MS_REC)
+            _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+            libc.umount2(str(keep).encode(), 2)  # MNT_DETACH
+        hidden.append(f"{blocked} (except {', '.join(keep_paths)})")
+    for path in paths:
+        if not path or not os.path.isdir(path):
+            continue
+        _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+               b"size=4k,mode=555")
+        hidden.append(path)
+    return hidden
+
+
+def write_status(sandbox: Path, status: dict) -> None:
+    """Record what the launcher applied (read back by ``course_tools.grade``)."""
+    (sandbox / "status.json").write_text(json.dumps(status), encoding="utf-8")
+
+
+def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
+    """Set up the sandbox described in the module docstring and exec the IPython kernel.
+
+    ``extra_args`` are passed on to ``ipykernel_launcher`` (nbclient may add some).
+    """
+    sandbox = Path(os.environ.get("COURSE_SANDBOX_DIR") or os.getcwd())
+    sandbox.mkdir(parents=True, exist_ok=True)
+    work = sandbox / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(os.getcwd(), work, symlinks=True,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    for sub in ("tmp", ".ipython", ".config"):
+        (work / sub).mkdir(exist_ok=True)
+    fontlist = os.environ.get("COURSE_SANDBOX_MPL_FONTLIST", "")
+    if fontlist and os.path.isfile(fontlist):
+        # matplotlib's font list, so that the kernel does not rebuild it (seconds) in its fresh
+        # MPLCONFIGDIR; it names installed font files only.
+        shutil.copy(fontlist, work / ".config" / os.path.basename(fontlist))
+    conn = work / ".connection.json"
+    shutil.copyfile(connection_file, conn)
+    status = {"uid": os.getuid(), "hidden": [], "isolation_errors": []}
+
+    uid = _env_float("COURSE_SANDBOX_UID")
+    is_root = os.geteuid() == 0
+    if is_root:
+        hide = [p for p in os.environ.get("COURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
+        try:
+            status["hidden"] = _hide(hide, [sys.base_prefix, sys.prefix]
+                                     if uid is not None else [], sandbox)
+        except OSError as exc:
+            status["isolation_errors"].append(f"mount namespace: {exc}")
+    if is_root and uid is not None:
+        uid = int(uid)
+        for root, dirs, files in os.walk(work):
+            for name in dirs + files:
+                os.lchown(os.path.join(root, name), uid, uid)
+        os.chown(work, uid, uid)
+        os.chmod(work, 0o700)
+        os.chmod(conn, 0o600)
+        os.chmod(sandbox, 0o711)  # the sandbox user may pass through to work/, not list or write
+        status["uid"] = uid
+    _limit(resource.RLIMIT_AS, (_env_float("COURSE_SANDBOX_MEM_MB") or 0) * 2**20)
+    _limit(resource.RLIMIT_CPU, _env_float("COURSE_SANDBOX_CPU_S"))
+    _limit(resource.RLIMIT_FSIZE, (_env_float("COURSE_SANDBOX_FSIZE_MB") or 0) * 2**20)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    status["limits"] = {name: resource.getrlimit(getattr(resource, name))[0]
+                        for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE")}
+    try:
+        write_status(sandbox, status)  # written before the user switch: not writable by the kernel
+    except OSError:
+        pass
+    if is_root and uid is not None:
+        nproc = _env_float("COURSE_SANDBOX_NPROC")
+        if nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.chdir(work)
+    env = dict(os.environ)
+    env.update(HOME=str(work), TMPDIR=str(work / "tmp"), IPYTHONDIR=str(work / ".ipython"),
+               MPLCONFIGDIR=str(work / ".config"), XDG_CONFIG_HOME=str(work / ".config"),
+               XDG_CACHE_HOME=str(work / ".config"), JUPYTER_RUNTIME_DIR=str(work / "tmp"))
+    for key in [k for k in env if k.startswith("COURSE_SANDBOX_")]:
+        del env[key]
+    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn),
+                              *(extra_args or [])], env)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: sandbox.py CONNECTION_FILE [KERNEL ARGUMENTS...]")
+    launch(sys.argv[1], sys.argv[2:])
