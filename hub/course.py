@@ -146,12 +146,14 @@ def install_course(settings: Settings, roster: dict, formgrader: bool = True) ->
     check = subprocess.run(["visudo", "-cf", str(candidate)], capture_output=True, text=True)
     if check.returncode:
         raise SystemExit(f"hub: the sudo rules did not pass visudo: {check.stdout}{check.stderr}")
-    candidate.replace(settings.sudoers_file)
+    _write(settings.sudoers_file, rules, 0o440)
+    candidate.unlink()
     if formgrader:
         point_formgrader(instructor, course)
     return course
 
 
 def remove_course(settings: Settings) -> None:
-    """Remove the sudo rule and the exchange account (the exchange folder is left for backups)."""
+    """Remove the course's sudo rule (the exchange folder and its account are kept: they hold
+    the submissions; remove them by hand after the term's backups)."""
     settings.sudoers_file.unlink(missing_ok=True)
