@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.remove:
             for member in members:
                 roster_mod.remove_account(member.username)
+            roster_mod.remove_group(settings.student_group)
+            roster_mod.remove_group(settings.instructor_group)
             from hub.course import remove_course
             remove_course(settings)
             print(f"hub roster: removed {len(members)} accounts")

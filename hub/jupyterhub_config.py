@@ -45,6 +45,8 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(prefix / "lab" / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ETC / "jupyter")}
+c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ETC / "jupyter"),
+                         # nbgrader and python in a JupyterLab terminal are the lab environment's
+                         "PATH": f"{prefix / 'lab' / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
 c.Spawner.http_timeout = 120
 c.Spawner.start_timeout = 120

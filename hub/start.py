@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -58,4 +57,5 @@ def start(settings: Settings) -> int:
     settings.save()
     cmd, env = command(settings)
     print(f"hub start: http://{settings.ip}:{settings.port}/ (Ctrl-C stops it)", flush=True)
-    return subprocess.run(cmd, cwd=settings.state, env=env).returncode
+    os.chdir(settings.state)
+    os.execve(cmd[0], cmd, env)  # the hub replaces this process: Ctrl-C and signals reach it
