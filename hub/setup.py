@@ -27,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from hub.settings import REPO, Settings
@@ -77,7 +78,16 @@ def ensure_env(path: Path, requirements: Path, extra_install: list | None = None
     _run(pip + ["-r", requirements])
     if extra_install:
         # The course's own package, copied (not editable): the checkout may be closed to others.
-        _run(pip + ["--no-deps", "--force-reinstall", REPO])
+        # Built from a scratch copy so that nothing is written into the checkout.
+        with tempfile.TemporaryDirectory() as scratch:
+            for name in ("pyproject.toml", "course_tools", "learning_dynamics"):
+                source = REPO / name
+                if source.is_dir():
+                    shutil.copytree(source, Path(scratch) / name,
+                                    ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy(source, Path(scratch) / name)
+            _run(pip + ["--no-deps", "--force-reinstall", scratch])
     stamp.write_text(digest)
     return True
 
