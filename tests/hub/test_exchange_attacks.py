@@ -188,3 +188,32 @@ def test_collect_keeps_only_what_the_exchange_received(hub_course, exchanges):
     assert ((refused.account == alice) & (refused.claimed == bob)).any()   # named in the report
     assert (report.folder == f"{bob}+ps1+{BACKDATED}+partial").any()
     assert set(report.loc[report.status == "collected", "account"]) == {alice, bob}
+
+
+def test_deleted_fetched_copy_is_fetched_again(hub_course, exchanges):
+    c = hub_course
+    ours, _ = exchanges["ours"]
+    ok(as_user(c, "bob", ["rm", "-rf", "ps1"]))
+    ok(ours("bob", ["nbgrader", "fetch_assignment", "ps1"]))
+    assert (c.home("bob") / "ps1" / "ps1.ipynb").exists()
+
+
+def test_links_in_a_submission_are_refused(hub_course, exchanges):
+    """A symbolic link (here to the exchange's configuration) is refused whole, nothing stored."""
+    import io
+    import tarfile
+    c = hub_course
+    ours, inbound = exchanges["ours"]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        link = tarfile.TarInfo("ps1.ipynb")
+        link.type = tarfile.SYMTYPE
+        link.linkname = str(c.settings.etc / "exchange.json")
+        archive.addfile(link)
+    before = sorted(p.name for p in inbound.iterdir())   # staging folders included
+    header = json.dumps({"assignment": "ps1", "claimed": ""}).encode() + b"\n"
+    refused = ours("carol", ["sudo", "-n", "-u", c.settings.exchange_user,
+                             c.settings.receive_program, c.settings.etc / "exchange.json"],
+                   input=header + buffer.getvalue())
+    assert refused.returncode == 2 and b"only files and folders" in refused.stderr
+    assert sorted(p.name for p in inbound.iterdir()) == before

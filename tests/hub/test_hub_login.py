@@ -3,13 +3,15 @@
 Starts JupyterHub (``hub.start.command``: the hub environment, the npm proxy) for the module's
 course with roster-generated passwords, logs in over HTTP as a student, starts her server and
 checks that the single-user server's process runs under her uid (issue 15, item 1); a wrong
-password and an account outside the roster are turned away. The hub is stopped by its process id
+password and an account outside the roster are turned away; a student fetches, validates and
+submits ps1 in Chromium through nbgrader's Assignments tab (screenshots in test-artifacts/hub/). The hub is stopped by its process id
 in a finalizer.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import pwd
 import re
@@ -22,7 +24,9 @@ import time
 import pytest
 import requests
 
-from hubtools import REPO
+from hubtools import REPO, as_user, suite
+
+COURSE, fill_solutions, load_nb = suite.COURSE, suite.fill_solutions, suite.load_nb
 
 from hub.roster import processes_of
 from hub.start import command
@@ -125,3 +129,61 @@ def test_student_server_runs_as_the_student(hub_course, running_hub):
     # Her server offers the lab with nbgrader's assignment list (the Assignments tab's backend).
     lab = session.get(f"{url}/user/{alice}/lab", timeout=60)
     assert lab.ok and "jupyter" in lab.text.lower()
+
+
+def test_student_fetches_validates_and_submits_in_the_browser(hub_course, running_hub):
+    """Chromium (Debian's, driven by Playwright) through the Assignments tab (issue 15, item 4).
+
+    Covered: log in, open Nbgrader > Assignment List, Fetch, Validate, Submit. The answers are
+    written to the fetched notebook as the student from the command line, not typed in the page;
+    the instructor's Formgrader steps in the browser are not covered yet.
+    """
+    from playwright.sync_api import sync_playwright
+    c = hub_course
+    url, passwords = running_hub
+    bob = c.users["bob"]
+    ok_ = lambda p: p.returncode == 0 or pytest.fail(p.stderr[-2000:])  # noqa: E731
+    ok_(as_user(c, "instructor", ["nbgrader", "generate_assignment", "ps1", "--force"],
+                cwd=c.course_dir))
+    ok_(as_user(c, "instructor", ["nbgrader", "release_assignment", "ps1"], cwd=c.course_dir))
+    shots = REPO / "test-artifacts" / "hub"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(WAIT * 1000)
+            page.goto(url + "/hub/login")
+            page.fill("#username_input", bob)
+            page.fill("#password_input", passwords[bob])
+            page.click("#login_submit")
+            page.wait_for_selector(".jp-LabShell")
+            page.get_by_text("Nbgrader", exact=True).click()
+            page.get_by_text("Assignment List", exact=True).click()
+            page.locator("#released_assignments_list button", has_text="Fetch").click()
+            page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
+            page.screenshot(path=str(shots / "student-fetched.png"))
+            fetched = c.home("bob") / "ps1" / "ps1.ipynb"
+            assert fetched.stat().st_uid == pwd.getpwnam(bob).pw_uid
+            nb = fill_solutions(load_nb(fetched), load_nb(COURSE / "source" / "ps1" / "ps1.ipynb"))
+            for cell in nb["cells"]:
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in (
+                        "q1_answer", "q2_answer"):
+                    cell["source"] = "Both sides learn."
+            ok_(as_user(c, "bob", ["python", "-c", "import sys; open('ps1/ps1.ipynb', 'w')"
+                                   ".write(sys.stdin.read())"], input=json.dumps(nb)))
+            page.locator("#fetched_assignments_list a.assignment-notebooks-link").click()
+            page.locator("#fetched_assignments_list button", has_text="Validate").click()
+            page.get_by_text("Success! Your notebook passes all the tests.").wait_for()
+            page.screenshot(path=str(shots / "student-validated.png"))
+            page.locator(".jp-Dialog button", has_text="OK").click()
+            page.locator("#fetched_assignments_list button", has_text="Submit").click()
+            page.locator("#submitted_assignments_list .item_name", has_text="ps1").wait_for()
+            page.screenshot(path=str(shots / "student-submitted.png"))
+        finally:
+            browser.close()
+    inbound = c.settings.exchange_root / c.settings.course_id / "inbound"
+    mine = [p for p in inbound.iterdir() if p.name.startswith(bob + "+ps1+")]
+    assert len(mine) == 1
+    assert json.loads((mine[0] / "receipt.json").read_text())["student"] == bob
