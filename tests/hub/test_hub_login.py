@@ -187,3 +187,86 @@ def test_student_fetches_validates_and_submits_in_the_browser(hub_course, runnin
     mine = [p for p in inbound.iterdir() if p.name.startswith(bob + "+ps1+")]
     assert len(mine) == 1
     assert json.loads((mine[0] / "receipt.json").read_text())["student"] == bob
+
+
+def gradebook(c, code: str) -> str:
+    """Run ``code`` as the instructor with nbgrader's gradebook open as ``gb``; its stdout."""
+    prelude = ("from nbgrader.api import Gradebook\n"
+               f"gb = Gradebook('sqlite:///{c.course_dir}/gradebook.db', "
+               f"course_id={c.settings.course_id!r})\n")
+    done = as_user(c, "instructor", ["python", "-c", prelude + code], cwd=c.course_dir)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course, running_hub):
+    """After the previous test's browser submission: collect and grade (sudo rule), then the
+    instructor scores bob's written answer and comments on it in Formgrader's grading page, grades
+    again, releases feedback; bob fetches it with the Assignments tab's "Fetch Feedback" button
+    and his feedback shows the score and the comment."""
+    from playwright.sync_api import sync_playwright
+    c = hub_course
+    url, passwords = running_hub
+    bob, inst = c.users["bob"], c.users["instructor"]
+    comment = "Name the two phases of learning in your answer."
+    grade = ["sudo", "-n", c.settings.grade_program, c.settings.etc / "grade.json", "ps1",
+             "--jobs", "1"]
+    for args in (["nbgrader", "collect", "ps1"], grade + ["--no-feedback"]):
+        done = as_user(c, "instructor", args, cwd=c.course_dir, timeout=1200)
+        assert done.returncode == 0, done.stderr[-2000:]
+    notebook_id = gradebook(c, f"print(gb.find_submission_notebook('ps1', 'ps1', {bob!r}).id)")
+    shots = REPO / "test-artifacts" / "hub"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(WAIT * 1000)
+            page.goto(url + "/hub/login")
+            page.fill("#username_input", inst)
+            page.fill("#password_input", passwords[inst])
+            page.click("#login_submit")
+            page.wait_for_selector(".jp-LabShell")
+            page.goto(f"{url}/user/{inst}/formgrader/submissions/{notebook_id}/?index=0")
+            page.fill("#q1_answer", "2")
+            page.press("#q1_answer", "Tab")
+            page.fill("#q1_answer-comment", comment)
+            page.press("#q1_answer-comment", "Tab")
+            wait_for(lambda: gradebook(c, (
+                f"g = gb.find_grade('q1_answer', 'ps1', 'ps1', {bob!r})\n"
+                f"m = gb.find_comment('q1_answer', 'ps1', 'ps1', {bob!r})\n"
+                "print(g.manual_score == 2 and m.manual_comment is not None and "
+                f"m.manual_comment.strip() == {comment!r})")) == "True", "Formgrader to save")
+            page.screenshot(path=str(shots / "instructor-formgrader.png"), full_page=True)
+        finally:
+            browser.close()
+    done = as_user(c, "instructor", grade, cwd=c.course_dir, timeout=1200)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = as_user(c, "instructor", ["nbgrader", "release_feedback", "ps1"], cwd=c.course_dir)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(WAIT * 1000)
+            page.goto(url + "/hub/login")
+            page.fill("#username_input", bob)
+            page.fill("#password_input", passwords[bob])
+            page.click("#login_submit")
+            page.wait_for_selector(".jp-LabShell")
+            page.get_by_text("Nbgrader", exact=True).click()
+            page.get_by_text("Assignment List", exact=True).click()
+            page.locator("#submitted_assignments_list button", has_text="Fetch Feedback").click()
+            wait_for(lambda: list((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
+                     if (c.home("bob") / "ps1" / "feedback").exists() else None, "feedback")
+            feedback = next((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
+            relative = feedback.relative_to(c.home("bob")).as_posix()
+            page.goto(f"{url}/user/{bob}/files/{relative}")
+            page.get_by_text(comment).wait_for()
+            page.screenshot(path=str(shots / "student-feedback.png"), full_page=True)
+        finally:
+            browser.close()
+    text = feedback.read_text()
+    assert comment in text
+    assert re.search(r"Score:\s*2(\.0)?\s*/\s*3", text), "the manual score is not in the feedback"
