@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hub.settings import DEFAULT_PREFIX, Settings
+from hub.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:

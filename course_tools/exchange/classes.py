@@ -244,13 +244,16 @@ class HardenedCollect(HardenedExchange, ExchangeCollect):
                 self.duedate = gb.find_assignment(assignment).duedate
             except MissingEntry:
                 self.duedate = None
-        latest = {}
+        by_student: dict = {}
         for record in sorted(records, key=lambda r: r["timestamp"]):
-            if self.before_duedate and self.duedate is not None and latest.get(record["username"]):
-                if record["timestamp"] > self.duedate:
-                    continue
-            latest[record["username"]] = record
-        self.src_records = list(latest.values())
+            by_student.setdefault(record["username"], []).append(record)
+        self.src_records = []
+        for mine in by_student.values():   # stock rule: the newest, or with --before-duedate the
+            chosen = mine[-1]               # newest before the due date when there is one
+            if self.before_duedate and self.duedate is not None:
+                early = [r for r in mine if r["timestamp"] <= self.duedate]
+                chosen = early[-1] if early else chosen
+            self.src_records.append(chosen)
 
     def _read_refusals(self, assignment: str) -> None:
         path = os.path.join(self.inbound_path, ".refusals.jsonl")

@@ -15,7 +15,6 @@ the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner
 
 from __future__ import annotations
 
-import grp
 import os
 import pwd
 import secrets

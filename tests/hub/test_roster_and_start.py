@@ -6,7 +6,6 @@ clear message when the proxy is missing or the port is taken. The account tests 
 
 from __future__ import annotations
 
-import os
 import pwd
 import socket
 import stat

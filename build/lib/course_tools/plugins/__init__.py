@@ -1,1 +1,0 @@
-"""nbgrader plugins of the course (late-submission penalty; exporters)."""
