@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from hubtools import as_user, suite
+from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 
 COURSE, fill_solutions, load_nb = suite.COURSE, suite.fill_solutions, suite.load_nb
 

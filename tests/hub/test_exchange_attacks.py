@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from hubtools import as_user
+from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 
 BACKDATED = "2001-01-01 00:00:00.000000 UTC"
 

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from hubtools import REPO, as_user, suite
+from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 
 COURSE, fill_solutions, load_nb = suite.COURSE, suite.fill_solutions, suite.load_nb
 

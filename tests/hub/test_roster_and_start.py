@@ -16,6 +16,7 @@ import pytest
 
 from hub.roster import RosterError, read_roster
 from hub.settings import Settings
+from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 from hub.start import problems
 
 
