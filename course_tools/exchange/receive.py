@@ -181,7 +181,7 @@ def receive(config: dict, stream) -> dict:
         os.rename(staging, os.path.join(inbound, directory))
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(err, (tarfile.TarError, Refused)):
+        if isinstance(err, (tarfile.TarError, Refused, OSError, ValueError)):
             record_refusal(inbound, dict(entry, reason=str(err)))
             raise Refused(str(err)) from None
         raise

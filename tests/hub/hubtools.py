@@ -1,4 +1,4 @@
-"""Helpers and fixtures for the class hub tests (issue 15): the installed environments, a course with real accounts.
+"""Helpers and fixtures for the class hub tests (issue 15; test modules import the fixtures): the installed environments, a course with real accounts.
 
 As root only (CI runs as root): ``hub_install`` runs ``hub.setup.setup`` once per session (the
 first run on a machine installs the hub and lab environments from PyPI and the proxy from npm, a

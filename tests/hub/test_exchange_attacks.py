@@ -218,3 +218,23 @@ def test_links_in_a_submission_are_refused(hub_course, exchanges):
                    input=header + buffer.getvalue())
     assert refused.returncode == 2 and b"only files and folders" in refused.stderr
     assert sorted(p.name for p in inbound.iterdir()) == before
+
+
+def test_a_file_twice_in_a_submission_is_refused_cleanly(hub_course, exchanges):
+    import io
+    import tarfile
+    c = hub_course
+    ours, inbound = exchanges["ours"]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for _ in range(2):
+            entry = tarfile.TarInfo("ps1.ipynb")
+            entry.size = 2
+            archive.addfile(entry, io.BytesIO(b"{}"))
+    before = sorted(p.name for p in inbound.iterdir())
+    header = json.dumps({"assignment": "ps1", "claimed": ""}).encode() + b"\n"
+    refused = ours("carol", ["sudo", "-n", "-u", c.settings.exchange_user,
+                             c.settings.receive_program, c.settings.etc / "exchange.json"],
+                   input=header + buffer.getvalue())
+    assert refused.returncode == 2 and b"refused" in refused.stderr
+    assert sorted(p.name for p in inbound.iterdir()) == before
