@@ -15,7 +15,7 @@ Makes, under the prefix (default ``/opt/upgrading-learning``, readable by every 
   sudo rules allow (``course_tools/exchange/receive.py``, ``hub/grade_as_root.py``).
 
 Each part is redone only when what it was built from changed (a stamp file holds a hash), so a
-second run takes seconds. Also installs Debian's ``sudo`` when missing. Why a separate environment
+second run takes seconds. Also installs Debian's ``sudo`` (and ``nodejs``/``npm``) when missing. Why a separate environment
 on /usr/bin/python3: a trial spawned a PAM user's server only from an environment built on
 Debian's interpreter, since the default python3 here lives in root's closed home folder.
 """
@@ -98,6 +98,11 @@ def ensure_proxy(prefix: Path) -> None:
     stamp = folder / ".installed"
     if _stamped(stamp, PROXY_VERSION) and (folder / "node_modules" / ".bin").exists():
         return
+    if shutil.which("npm") is None and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        _run(["apt-get", "update", "-qq"], env=env)
+        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nodejs", "npm"],
+             env=env)
     if shutil.which("npm") is None:
         raise SystemExit("hub setup: npm is missing; install Node.js (apt-get install nodejs npm)")
     folder.mkdir(parents=True, exist_ok=True)
