@@ -1,1 +1,2 @@
-"""Stage 1: getting submissions into <course>/submitted/."""
+"""Stage 1 of a submission's path: get submissions into ``<course>/submitted/`` (``folders``,
+``downloads``)."""

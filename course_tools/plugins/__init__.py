@@ -1,1 +1,1 @@
-"""nbgrader plugins of the course (export plugins, late-submission policy)."""
+"""nbgrader plugins of the course (late-submission penalty; exporters)."""
