@@ -1,7 +1,8 @@
 """Canvas "Download Submissions" archives -> course student ids.
 
 Source read (2026-12-04, through the code index): instructure/canvas-lms ``lib/content_zipper.rb``
-(a 2017-19 version; newer ones unverified). Each uploaded file of a submission is stored as
+(an older version, which checks the ``anonymous_grading`` feature flag; its date was not
+shown, and newer versions are unverified). Each uploaded file of a submission is stored as
 ``<name>_<LATE_?><user id>_<attachment id>_<display name>``, where
 
 - ``<name>`` is the student's *sortable name* ("Last, First") with every non-word character

@@ -1,7 +1,7 @@
 """Canvas gradebook import file (``nbgrader export --exporter ...canvas.CanvasExportPlugin``).
 
 Source read (2026-12-04, through the code index): instructure/canvas-lms
-``app/models/gradebook_importer.rb`` (the version with ``Override Status`` columns, 2024-25) and
+``app/models/gradebook_importer.rb`` (a recent version: it reads ``Override Status`` columns) and
 ``Assignment.title_and_id`` in ``app/models/assignment.rb``. The commit of the stored copy was not
 shown; the rules below are the ones in that text.
 
