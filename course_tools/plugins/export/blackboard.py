@@ -1,10 +1,10 @@
 """Blackboard Learn *Original* Grade Center upload file
 (``nbgrader export --exporter course_tools.plugins.export.blackboard.BlackboardExportPlugin``).
 
-Sources read (2026-12-04): Blackboard's help "Uploading or Downloading Grade Center Items for
-Working Offline" (library.blackboard.com, Learn 9.1 Original course view, instructor help
-``grade_center_upload_download.htm``) and the University of North Dakota copy of the current help
-("Download or print from the Grade Center"), which say:
+Sources read (2026-12-04): Blackboard's instructor help "Uploading or Downloading Grade Center
+Items for Working Offline" (library.blackboard.com, ``grade_center_upload_download.htm``; a Learn
+9.x page, exact release not shown) and the University of North Dakota knowledge-base copy of
+Blackboard's help "Download or print from the Grade Center" (und.teamdynamix.com), which say:
 
 1. the unique identifier of a student is the user name (column ``Username``); the upload fails
    for a row without it and ignores users not enrolled; name columns are not processed;
