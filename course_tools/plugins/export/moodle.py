@@ -19,8 +19,9 @@ Gradebook CSV import (``grade/import/csv``), as encoded in :func:`check_moodle_c
    value or ``-`` means *no grade* (it clears an existing one);
 4. a grade above the site's grade point maximum (100, or ``gradepointmax`` when
    ``unlimitedgrades`` is on) aborts the import ("gradevaluetoobig"). We also refuse a grade above
-   the item's maximum (``grade_max``, default the assignment's nbgrader maximum): the issue
-   reports that Moodle refuses it, and it could not be a correct grade;
+   the grade item's maximum (``grade_max``, default the assignment's nbgrader maximum): what
+   Moodle does with one is unverified (``load_data.php`` checks only the site maximum), and it
+   could not be a correct grade;
 5. a locked grade item or grade aborts; a grade changed since the "last downloaded" time aborts
    when the file carries that column: we never write it (nor can we know of locks).
 
