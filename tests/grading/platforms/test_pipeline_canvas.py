@@ -81,3 +81,20 @@ def test_canvas_round_trip_through_the_pipeline(course, tmp_path):
         "101": expected["alice"], "102": expected["bob"], "105": None}
     assert check_canvas(out / "canvas_grades.csv", roster=ROSTER) == []
     assert (out / "canvas_feedback" / "Hacker, Alyssa (101)" / "ps1.html").exists()
+
+
+def test_command_line_refuses_platform_misuse_clearly(course, tmp_path, capsys):
+    from course_tools.grade import main
+
+    roster = tmp_path / "roster.csv"
+    ROSTER.to_csv(roster, index=False)
+    (tmp_path / "d").mkdir()
+    assert main(["ps1", "--course", str(course), "--platform", "canvas"]) == 2
+    assert "--platform needs the roster" in capsys.readouterr().err
+    assert main(["ps1", "--course", str(course), "--platform", "blackboard", "--roster",
+                 str(roster), "--downloads", str(tmp_path / "d")]) == 2
+    assert "cannot read blackboard downloads" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    ROSTER.assign(student_id=["a", "a", "c", "d", "e"]).to_csv(bad, index=False)
+    assert main(["ps1", "--course", str(course), "--roster", str(bad)]) == 2
+    assert "duplicated student_id: a" in capsys.readouterr().err
