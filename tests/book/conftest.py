@@ -22,8 +22,10 @@ _SESSION: dict[str, tuple[Path, int, str]] = {}
 def copy_book(dst: Path) -> Path:
     """Copy book/ and notebooks/ (the labs are linked into the book as book/labs) into ``dst``.
 
-    The nbgrader course's config and sources come along too: the build releases the student
-    versions from ``../assignments`` (book/_ext/student_versions.py). Returns ``dst / "book"``.
+    The nbgrader course's config, sources and rubrics come along too: the build releases the
+    student versions from ``../assignments`` (book/_ext/student_versions.py) and renders the rubrics
+    from ``../assignments/rubrics`` (book/_ext/rubric_editions.py); ``requirements-student.txt`` is
+    offered for download (book/_ext/model_wheel.py). Returns ``dst / "book"``.
     """
     shutil.copytree(ROOT / "book", dst / "book", symlinks=True,
                     ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
@@ -33,6 +35,8 @@ def copy_book(dst: Path) -> Path:
     shutil.copy2(ROOT / "assignments" / "nbgrader_config.py", dst / "assignments")
     shutil.copytree(ROOT / "assignments" / "source", dst / "assignments" / "source",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(ROOT / "assignments" / "rubrics", dst / "assignments" / "rubrics")
+    shutil.copy2(ROOT / "requirements-student.txt", dst)
     return dst / "book"
 
 
