@@ -124,3 +124,18 @@ def test_the_title_check_notices_a_missing_chapter():
     titles = {"chapters/a": "What upgrading means", "chapters/b": "A chapter that is not there"}
     text = "Contents\n2. What up-\ngrading means ........ 12\n"
     assert missing_titles(text, titles) == ["chapters/b"]
+
+
+def test_pdf_holds_no_instructor_only_rubric_text(book_pdf):
+    """Issue 18 item 5: the PDF (the public edition) has the rubrics' public wording but no word
+    that only the private descriptors, strong answers and graders' notes use (in any form: the
+    words are compared by their stems, as table cells wrap unpredictably in the PDF's text)."""
+    from book.test_rubric_editions import private_only_stems, stems, words
+
+    book, pdf = book_pdf
+    only_private = private_only_stems(book / "_build" / "html")
+    assert len(only_private) >= 5, only_private
+    text = _pdf_text(pdf).replace("\u00ad", "").replace("-\n", "")
+    found = sorted(only_private & stems(words(text)))
+    assert not found, found
+    assert "what quality looks like" in _normalise(text)
