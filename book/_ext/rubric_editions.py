@@ -24,7 +24,9 @@ checks that the public wording matches the assignment rubric (same criteria, sam
 warns otherwise, which fails the strict build: a rubric changed without its public wording never
 falls back to the private text. Secret text never enters a page source (``_sources/``), a notebook
 output or the search index of the public build: it is read from the data files only when the tag is
-set. ``tests/book/test_rubric_editions.py`` checks the public build.
+set. ``tests/book/test_rubric_editions.py`` checks the public build. The instructor edition shares
+the public build's execution cache safely: no notebook's output depends on the edition (the rubric
+page only writes ``{course-rubric}`` directives, and it is executed afresh in every build).
 
 Sphinx's tags and the ``only`` directive:
 https://www.sphinx-doc.org/en/master/usage/restructuredtext/directives.html#including-content-based-on-tags
