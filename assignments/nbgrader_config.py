@@ -27,11 +27,11 @@ c.ClearSolutions.enforce_metadata = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course_tools.feedback import RedactHiddenTests  # noqa: E402
+from course_tools.preprocessors import RedactHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# Autograding that survives real submissions (see course_tools/preprocessors.py):
+# Autograding that survives real submissions (see course_tools/preprocessors/):
 # - ResilientExecute: a kernel that dies (os._exit, crash, CPU/memory limit) fails only the cell it
 #   died in and the cells after it, instead of aborting the notebook;
 # - RelabelGradeCellStderr: a warning printed to stderr in a test cell no longer scores it zero;

@@ -246,5 +246,5 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: sandbox.py CONNECTION_FILE [KERNEL ARGUMENTS...]")
+        sys.exit("usage: launcher.py CONNECTION_FILE [KERNEL ARGUMENTS...]")
     launch(sys.argv[1], sys.argv[2:])

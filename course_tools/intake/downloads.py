@@ -1,0 +1,50 @@
+"""Stage 1, intake from a learning platform: a flat folder of downloaded files or archives.
+
+:func:`collect_downloads` files ``<student>_<anything>.ipynb`` (or archives of such files) into
+``<course>/submitted/`` with nbgrader's own ``zip_collect``; a renamed notebook is sorted out later by
+pre-flight (``course_tools.preflight``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from course_tools.nbgrader_tools import _errors, _nbgrader
+
+#: How ``--downloads`` file names are read: ``<student id>_<anything>`` (the student id may not
+#: contain ``_`` or ``/``), matched against the file's path inside the extracted downloads, as
+#: nbgrader's FileNameCollectorPlugin does.
+DOWNLOADS_REGEXP = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)$"
+
+
+def collect_downloads(downloads: Path, course: Path, assignment: str,
+                      regexp: str = DOWNLOADS_REGEXP) -> None:
+    """Collect a flat folder of downloaded files (LMS style) with ``nbgrader zip_collect``.
+
+    Every file in ``downloads`` (notebooks named ``<student>_<name>.ipynb``, or .zip/.tar.gz
+    archives holding such notebooks) is copied to ``course/downloaded/<assignment>/archive/``;
+    nbgrader's ``zip_collect`` then extracts the archives and files each notebook under
+    ``course/submitted/<student>/<assignment>/``. A renamed notebook is sorted out later by the
+    pre-flight step.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``downloads`` is not a folder.
+    RuntimeError
+        If ``nbgrader zip_collect`` fails.
+    """
+    downloads = Path(downloads)
+    if not downloads.is_dir():
+        raise FileNotFoundError(f"downloads folder not found: {downloads}")
+    archive = course / "downloaded" / assignment / "archive"
+    shutil.rmtree(course / "downloaded" / assignment, ignore_errors=True)
+    archive.mkdir(parents=True)
+    for path in sorted(downloads.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, archive / path.name)
+    proc = _nbgrader(["zip_collect", assignment, "--force",
+                      f"--FileNameCollectorPlugin.named_regexp={regexp}"], course)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader zip_collect failed: {_errors(proc)}")
