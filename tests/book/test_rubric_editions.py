@@ -79,19 +79,21 @@ def public_texts(book: Path = BOOK) -> set[str]:
             for levels in criteria.values() for text in levels.values()}
 
 
-def private_texts_of(item: dict, public: set[str]) -> list[str]:
+def private_texts_of(item: dict, public: set[str], squashed: bool = True) -> list[str]:
     """The private texts of one rubric question, :func:`squash`-ed: specific descriptors (not
-    also public wording, and long enough to be specific), the strong answer and graders' notes."""
+    also public wording, and long enough to be specific), the strong answer and graders' notes.
+    With ``squashed=False``, the texts with their spaces (for word checks)."""
     found = [normalise(lv["descriptor"]) for c in item.get("criteria", []) for lv in c["levels"]]
     found = [t for t in found if len(t) >= MIN_LEN and t not in public]
     found += [normalise(item[k]) for k in ("strong_answer", "grader_notes")
               if str(item.get(k) or "").strip()]
-    return [squash(t) for t in found]
+    return [squash(t) for t in found] if squashed else found
 
 
-def private_texts(course: Path = COURSE, book: Path = BOOK) -> list[str]:
+def private_texts(course: Path = COURSE, book: Path = BOOK, squashed: bool = True) -> list[str]:
     public = public_texts(book)
-    return sorted({t for _, item in _questions(course) for t in private_texts_of(item, public)})
+    return sorted({t for _, item in _questions(course)
+                   for t in private_texts_of(item, public, squashed)})
 
 
 def visible_text(html_dir: Path) -> str:
@@ -116,7 +118,7 @@ def stems(found: set[str]) -> set[str]:
 def private_only_stems(html_dir: Path) -> set[str]:
     """Stems of the words (four letters or more) that the private texts use and no public page of
     ``html_dir`` uses in any form."""
-    secret = set().union(*(words(t) for t in private_texts()))
+    secret = set().union(*(words(t) for t in private_texts(squashed=False)))
     return stems(secret) - stems(words(visible_text(html_dir)))
 
 
@@ -285,5 +287,6 @@ def test_the_search_index_holds_no_word_only_the_private_texts_use(clean_build):
     html_dir = clean_build / "_build" / "html"
     only_private = private_only_stems(html_dir)
     assert len(only_private) >= 5, only_private  # the check has something to find
+    assert max(len(w) for w in only_private) < 25, only_private  # words, not squashed sentences
     indexed = sorted(only_private & _index_terms(html_dir))
     assert not indexed, indexed
