@@ -5,7 +5,11 @@ Every command first makes sure a virtual environment in ``.venv`` holds exactly 
 ``requirements.txt`` pins (plus this repository's ``learning_dynamics`` package); it reinstalls only
 when ``requirements.txt`` or ``pyproject.toml`` changed. Needs Python 3.11 and access to PyPI.
 
-    book    build the Jupyter Book strictly into book/_build/html (works offline afterwards)
+    book    build the Jupyter Book strictly into book/_build/html (works offline afterwards): the
+            public book, safe to publish
+    book --instructor
+            build the instructor edition into book/_build/instructor/html: the same book plus the
+            rubrics' specific descriptors, strong answers and graders' notes. Never publish it
     test    run the whole test suite (pytest); extra arguments are passed to pytest. The browser
             tests need Debian's Chromium: installed with apt-get when /usr/bin/chromium is missing
     pdf     build a PDF of the whole book into book/_build/latex/book.pdf (LaTeX from Debian's
@@ -122,7 +126,24 @@ def build_env() -> dict:
 
 
 def book(extra: list[str]) -> int:
-    """Build the book strictly: warnings are errors, nitpicky references, cached execution."""
+    """Build the book strictly: warnings are errors, nitpicky references, cached execution.
+
+    With ``--instructor``, build the instructor edition instead (book/_ext/rubric_editions.py: the
+    same strict build with the Sphinx tag ``instructor``, into book/_build/instructor/html, sharing
+    the public build's execution cache).
+    """
+    if "--instructor" in extra:
+        if len(extra) > 1:
+            print("error: `book --instructor` takes no other arguments", file=sys.stderr)
+            return 2
+        out = ROOT / "book" / "_build" / "instructor"
+        cmd = [str(BIN / "python"), str(ROOT / "book" / "_ext" / "rubric_editions.py"),
+               str(ROOT / "book"), str(out)]
+        code = subprocess.run(cmd, cwd=ROOT, env=build_env()).returncode
+        if code == 0:
+            print(f"Instructor edition written to {(out / 'html').relative_to(ROOT)}: it holds model "
+                  "answers; do not publish it.")
+        return code
     cmd = [str(BIN / "jupyter-book"), "build", str(ROOT / "book"),
            "--warningiserror", "--nitpick", "--keep-going", *extra]
     return subprocess.run(cmd, cwd=ROOT, env=build_env()).returncode

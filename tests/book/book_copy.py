@@ -15,9 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def copy_book(dst: Path, root: Path = ROOT) -> Path:
     """Copy book/ and notebooks/ (the labs are linked into the book as book/labs) into ``dst``.
 
-    The nbgrader course's config and sources come along too: the build releases the student
-    versions from ``../assignments`` (book/_ext/student_versions.py). ``root`` is the repository
-    to copy from. Returns ``dst / "book"``.
+    The nbgrader course's config, sources and rubrics come along too: the build releases the
+    student versions from ``../assignments`` (book/_ext/student_versions.py) and renders the rubrics
+    from ``../assignments/rubrics`` (book/_ext/rubric_editions.py); ``requirements-student.txt`` is
+    offered for download (book/_ext/model_wheel.py). ``root`` is the repository to copy from.
+    Returns ``dst / "book"``.
     """
     shutil.copytree(root / "book", dst / "book", symlinks=True,
                     ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
@@ -27,4 +29,6 @@ def copy_book(dst: Path, root: Path = ROOT) -> Path:
     shutil.copy2(root / "assignments" / "nbgrader_config.py", dst / "assignments")
     shutil.copytree(root / "assignments" / "source", dst / "assignments" / "source",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(root / "assignments" / "rubrics", dst / "assignments" / "rubrics")
+    shutil.copy2(root / "requirements-student.txt", dst)
     return dst / "book"

@@ -144,3 +144,18 @@ def test_pdf_prints_the_chinese_and_japanese_characters(book_pdf):
 
 def test_the_cjk_check_notices_missing_characters():
     assert cjk_missing("Chinese: 吸收能 力 (xīshōu nénglì)", ["吸收能力", "藤本"]) == ["藤本"]
+
+
+def test_pdf_holds_no_instructor_only_rubric_text(book_pdf):
+    """Issue 18 item 5: the PDF (the public edition) has the rubrics' public wording but no word
+    that only the private descriptors, strong answers and graders' notes use (in any form: the
+    words are compared by their stems, as table cells wrap unpredictably in the PDF's text)."""
+    from book.test_rubric_editions import private_only_stems, stems, words
+
+    book, pdf = book_pdf
+    only_private = private_only_stems(book / "_build" / "html")
+    assert len(only_private) >= 5, only_private
+    text = _pdf_text(pdf).replace("\u00ad", "").replace("-\n", "")
+    found = sorted(only_private & stems(words(text)))
+    assert not found, found
+    assert "what quality looks like" in _normalise(text)
