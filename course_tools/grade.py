@@ -4,6 +4,8 @@
     python -m course_tools.grade ps1 --submissions DIR    # first copy DIR/<student>/ps1/ in
     python -m course_tools.grade ps1 --downloads DIR      # first zip_collect DIR/<student>_*.ipynb
     python -m course_tools.grade ps1 --jobs 2 --cell-timeout 60 --memory-mb 2048
+    python -m course_tools.grade ps1 --platform canvas --roster roster.csv --downloads DIR \
+        --duedate "2026-12-01 12:00:00" --platform-column "PS1 (1234)"   # and canvas_grades.csv
 
 The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no grading:
 
@@ -32,6 +34,13 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures);
 9. *reconciliation*: submissions found = graded + reported failures, and every graded student has
    scores in the gradebook; if not, the command exits with status 1.
+
+With ``--roster`` and ``--platform`` (issue 16) the roster is loaded into nbgrader's student table,
+``--downloads`` reads that platform's bulk download (``course_tools.intake.platform``), the
+platform's grade file is written with nbgrader export plugins (``course_tools.plugins.export``)
+and checked against its importer's rules, and the report adds the roster reconciliation and an
+item analysis (``course_tools.report.item_analysis``). A download that matches nobody or a
+corrupted archive is a reconciliation problem (status 1).
 
 Outputs go to ``<course>/reports/<assignment>/``. Exit status: 0 when every submission was graded or
 reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade, the release was refused
@@ -76,6 +85,32 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not generate feedback (a first pass before hand-marking)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run kernels as nbgrader does by default (no limits, no isolation)")
+    platforms = parser.add_argument_group("learning platforms (see the grading guide)")
+    platforms.add_argument("--roster", type=Path, default=None,
+                           help="roster CSV mapping course ids to platform identities")
+    platforms.add_argument("--platform", choices=["canvas", "moodle", "blackboard"], default=None,
+                           help="read --downloads in this platform's naming and write its "
+                                "grade-import file")
+    platforms.add_argument("--worksheet", type=Path, default=None,
+                           help="Moodle: the assignment's downloaded grading worksheet")
+    platforms.add_argument("--worksheet-grade-column", default="Grade",
+                           help="Moodle: the worksheet's grade column (localised; default Grade)")
+    platforms.add_argument("--moodle-identifier", choices=["username", "email", "idnumber"],
+                           default="username", help="Moodle: user identity column to write")
+    platforms.add_argument("--duedate", default=None,
+                           help="due date (UTC, e.g. '2026-12-01 12:00:00'): written into the "
+                                "gradebook; Canvas LATE files get a time just after it")
+    platforms.add_argument("--platform-column", default="",
+                           help="the platform's column for this assignment, e.g. 'PS1 (1234)' "
+                                "(Canvas) or 'PS1 [Total Pts: 9 Score] |664617' (Blackboard)")
+    platforms.add_argument("--allow-new-column", action="store_true",
+                           help="allow a column the platform will create as a new one")
+    platforms.add_argument("--missing", choices=["refuse", "blank", "zero"], default="refuse",
+                           help="what a roster student without a submission gets in the platform "
+                                "file (default: refuse to write the file)")
+    platforms.add_argument("--final-only", action="store_true",
+                           help="write the final grades and hold back pending, failed and "
+                                "needs-review ones (default: refuse to write the file)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -84,8 +119,14 @@ def main(argv: list[str] | None = None) -> int:
                               jobs=args.jobs, cell_timeout=args.cell_timeout,
                               memory_mb=args.memory_mb, sandbox=not args.no_sandbox,
                               hide_paths=args.hide, downloads=args.downloads,
-                              feedback=not args.no_feedback)
-    except (FileNotFoundError, RuntimeError) as exc:
+                              feedback=not args.no_feedback, roster=args.roster,
+                              platform=args.platform, worksheet=args.worksheet,
+                              duedate=args.duedate, platform_column=args.platform_column,
+                              missing=args.missing, final_only=args.final_only,
+                              allow_new_column=args.allow_new_column,
+                              worksheet_grade_column=args.worksheet_grade_column,
+                              moodle_identifier=args.moodle_identifier)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     outcomes = result["outcomes"]

@@ -18,10 +18,14 @@ from course_tools.export import export_grades, mark_failures
 from course_tools.feedback import generate_feedback
 from course_tools.intake.downloads import collect_downloads
 from course_tools.intake.folders import collect, find_submissions
+from course_tools.intake.platform import collect_platform_downloads
 from course_tools.nbgrader_tools import _db_url, _nbgrader, _tools_on_path
+from course_tools.plugins.export.platforms import PLUGINS, export_to_platform, markdown_lines
+from course_tools.report.item_analysis import write_item_analysis
 from course_tools.report.markdown import write_report
 from course_tools.report.reconcile import reconcile
 from course_tools.report.scores import question_scores, summarise
+from course_tools.roster import load_into_gradebook, load_roster, reconcile_roster
 
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
@@ -57,11 +61,41 @@ def protect_course(course: Path) -> None:
         pass
 
 
+def _gradebook_duedate(course: Path, assignment: str) -> str | None:
+    """The assignment's due date in the gradebook (None when there is no gradebook or date)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not (course / "gradebook.db").exists():
+        return None
+    with Gradebook(_db_url(course)) as gb:
+        try:
+            due = gb.find_assignment(assignment).duedate
+        except MissingEntry:
+            return None
+    return str(due) if due else None
+
+
+def _set_gradebook(course: Path, assignment: str, duedate: str | None, table, platform) -> None:
+    """Write the due date and the roster (names, e-mail, lms_user_id) into the gradebook."""
+    from nbgrader.api import Gradebook
+
+    if duedate:
+        with Gradebook(_db_url(course)) as gb:
+            gb.update_or_create_assignment(assignment, duedate=duedate)
+    if table is not None:
+        load_into_gradebook(table, _db_url(course), platform)
+
+
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
                  timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
                  cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
                  sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None,
-                 downloads: Path | None = None, feedback: bool = True) -> dict:
+                 downloads: Path | None = None, feedback: bool = True,
+                 roster: Path | None = None, platform: str | None = None,
+                 worksheet: Path | None = None, duedate: str | None = None,
+                 platform_column: str = "", missing: str = "refuse", final_only: bool = False,
+                 allow_new_column: bool = False, worksheet_grade_column: str = "Grade",
+                 moodle_identifier: str = "username") -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
 
     Parameters
@@ -82,11 +116,23 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     feedback : generate each graded student's feedback (default). False skips it, for a first
         pass before hand-marking, whose feedback would show the written answers as 0; feedback
         already generated is left as it is.
+    roster : roster CSV (``course_tools.roster``): validated, loaded into nbgrader's student table,
+        reconciled against submissions and grades (``roster_reconciliation.csv``).
+    platform : "canvas", "moodle" or "blackboard": ``downloads`` is that platform's bulk download
+        (canvas, moodle; ``intake.platform``) and, with a roster, the platform's grade file is
+        written (``plugins.export.platforms``) with ``platform_column``, ``missing``,
+        ``final_only``, ``allow_new_column`` (and, for Moodle, ``worksheet``,
+        ``worksheet_grade_column``, ``moodle_identifier``).
+    duedate : the assignment's due date (UTC), written into the gradebook; late Canvas files get
+        a timestamp just after it.
 
     Raises
     ------
     FileNotFoundError
         If the course root has no nbgrader_config.py or the submissions folder is missing.
+    ValueError
+        A bad roster (``RosterError``), an unknown platform, a platform option without a roster,
+        Moodle downloads without a worksheet, LATE files without a due date.
     RuntimeError
         If the release is refused or nbgrader cannot put the assignment in the gradebook or export.
     """
@@ -94,11 +140,27 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     course = Path(course).resolve()
     if not (course / "nbgrader_config.py").exists():
         raise FileNotFoundError(f"not an nbgrader course root (no nbgrader_config.py): {course}")
+    if platform is not None and platform not in PLUGINS:
+        raise ValueError(f"unknown platform {platform!r} ({', '.join(PLUGINS)})")
+    if platform is not None and roster is None:
+        raise ValueError("--platform needs the roster (--roster FILE): it maps course ids to the "
+                         "platform's identities")
+    table = load_roster(Path(roster)) if roster is not None else None
+    if duedate is None and platform == "canvas" and downloads is not None:
+        duedate = _gradebook_duedate(course, assignment)
     if submissions is not None:
         collect(Path(submissions), course, assignment)
-    if downloads is not None:
+    intake = {"unmatched": [], "problems": []}
+    if downloads is not None and platform in ("canvas", "moodle"):
+        intake = collect_platform_downloads(Path(downloads), course, assignment, platform,
+                                            Path(roster), worksheet=worksheet, duedate=duedate,
+                                            grade_column=worksheet_grade_column, run=_nbgrader)
+    elif downloads is not None and platform is not None:
+        raise ValueError(f"--downloads cannot read {platform} downloads (canvas or moodle)")
+    elif downloads is not None:
         collect_downloads(Path(downloads), course, assignment)
     ensure_released(course, assignment)
+    _set_gradebook(course, assignment, duedate, table, platform)
     if sandbox and os.geteuid() == 0:
         protect_course(course)
     students = find_submissions(course, assignment)
@@ -134,15 +196,38 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     totals = scores.groupby("student_id")[["score", "max_score"]].sum().reset_index()
 
     issues = reconcile(students, outcomes, scores)
+    issues += [f"download not collected: {name}" for name in intake["unmatched"]]
+    issues += list(intake["problems"])
 
     pd.DataFrame([o.as_row() for o in outcomes],
                  columns=["student_id", "status", "message", "problems"]).to_csv(
         out / "student_outcomes.csv", index=False)
     scores.to_csv(out / "question_scores.csv", index=False)
     summary.to_csv(out / "question_summary.csv", index=False)
+    sections = []
+    if table is not None:
+        rows, roster_issues = reconcile_roster(
+            table, students, {o.student_id: o.status for o in outcomes},
+            dict(zip(grades["student_id"], grades["score"])))
+        rows.to_csv(out / "roster_reconciliation.csv", index=False)
+        issues += roster_issues
+        absent = rows[~rows["submitted"]]["student_id"].tolist()
+        sections += ["## Roster, submissions and grades", "",
+                     f"Roster: {len(table)} students; submissions: {len(students)}; "
+                     f"graded: {len(graded_ids)}. Without a submission: "
+                     f"{', '.join(absent) or 'none'} (`roster_reconciliation.csv`).", ""]
+    if platform is not None:
+        exported = export_to_platform(
+            _db_url(course), course, assignment, platform, Path(roster), out,
+            out / "student_outcomes.csv", column=platform_column, missing=missing,
+            final_only=final_only, allow_new_column=allow_new_column, worksheet=worksheet,
+            grade_column=worksheet_grade_column, identifier=moodle_identifier,
+            feedback=feedback)
+        sections += markdown_lines(platform, exported)
+    sections += write_item_analysis(out, scores)
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
     report = write_report(out, assignment, outcomes, totals, summary, issues,
                           pending_manual=(len(waiting), waiting["student_id"].nunique()),
-                          feedback=feedback)
+                          feedback=feedback, sections=sections)
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
             "report": report, "reconciled": not issues, "out": out}

@@ -2,7 +2,9 @@
 
 :func:`collect_downloads` files ``<student>_<anything>.ipynb`` (or archives of such files) into
 ``<course>/submitted/`` with nbgrader's own ``zip_collect``; a renamed notebook is sorted out later by
-pre-flight (``course_tools.preflight``).
+pre-flight (``course_tools.preflight``). When the course's ``nbgrader_config.py`` sets
+``c.FileNameCollectorPlugin.named_regexp``, that expression is used, as plain ``nbgrader
+zip_collect`` would (issue 16); the platforms' own naming is read by ``intake.platform``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from course_tools.intake.platform import course_named_regexp
 from course_tools.nbgrader_tools import _errors, _nbgrader
 
 #: How ``--downloads`` file names are read: ``<student id>_<anything>`` (the student id may not
@@ -19,14 +22,15 @@ DOWNLOADS_REGEXP = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)$"
 
 
 def collect_downloads(downloads: Path, course: Path, assignment: str,
-                      regexp: str = DOWNLOADS_REGEXP) -> None:
+                      regexp: str | None = None) -> None:
     """Collect a flat folder of downloaded files (LMS style) with ``nbgrader zip_collect``.
 
     Every file in ``downloads`` (notebooks named ``<student>_<name>.ipynb``, or .zip/.tar.gz
     archives holding such notebooks) is copied to ``course/downloaded/<assignment>/archive/``;
     nbgrader's ``zip_collect`` then extracts the archives and files each notebook under
     ``course/submitted/<student>/<assignment>/``. A renamed notebook is sorted out later by the
-    pre-flight step.
+    pre-flight step. File names are read with ``regexp`` if given, else the course config's
+    ``FileNameCollectorPlugin.named_regexp`` if it sets one, else :data:`DOWNLOADS_REGEXP`.
 
     Raises
     ------
@@ -44,7 +48,11 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     for path in sorted(downloads.iterdir()):
         if path.is_file():
             shutil.copy2(path, archive / path.name)
-    proc = _nbgrader(["zip_collect", assignment, "--force",
-                      f"--FileNameCollectorPlugin.named_regexp={regexp}"], course)
+    args = ["zip_collect", assignment, "--force"]
+    if regexp is None and not course_named_regexp(course):
+        regexp = DOWNLOADS_REGEXP
+    if regexp is not None:
+        args.append(f"--FileNameCollectorPlugin.named_regexp={regexp}")
+    proc = _nbgrader(args, course)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader zip_collect failed: {_errors(proc)}")

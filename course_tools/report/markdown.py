@@ -26,8 +26,10 @@ def _markdown_table(df: pd.DataFrame) -> str:
 
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
                  summary: pd.DataFrame, reconciliation: list[str] | None = None,
-                 pending_manual: tuple[int, int] = (0, 0), feedback: bool = True) -> Path:
-    """Write report.md: reconciliation, failures, every problem per student, scores, questions."""
+                 pending_manual: tuple[int, int] = (0, 0), feedback: bool = True,
+                 sections: list[str] | None = None) -> Path:
+    """Write report.md: reconciliation, failures, every problem per student, scores, questions,
+    then ``sections`` (further lines, e.g. platform export, roster and item analysis)."""
     graded = sum(o.status == "graded" for o in outcomes)
     failed = [o for o in outcomes if o.status != "graded"]
     lines = [f"# Grading report: {assignment}", "",
@@ -63,6 +65,7 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
                   f"min {desc['min']:.2f}, max {desc['max']:.2f} of {totals['max_score'].max():.0f}.",
                   ""]
     lines += ["## Per question (most-failed first)", "", _markdown_table(summary)]
+    lines += sections or []
     path = out / "report.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -1,0 +1,1 @@
+"""nbgrader ExportPlugin subclasses: grade files in the formats learning platforms import."""

@@ -1,0 +1,96 @@
+"""The grading pipeline's platform stage: run one platform's exporter and its feedback packaging.
+
+:func:`export_to_platform` is what ``python -m course_tools.grade ... --platform P --roster R``
+runs after nbgrader's own CSV export: it never raises for grades that are not ready; it returns
+what was written, what was held back and, when the export is blocked, why (for report.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from course_tools.plugins.export.blackboard import BlackboardExportPlugin
+from course_tools.plugins.export.canvas import CanvasExportPlugin, feedback_folders
+from course_tools.plugins.export.common import ExportBlocked, ExportCheckFailed
+from course_tools.plugins.export.moodle import MoodleExportPlugin, feedback_zip
+
+PLUGINS = {"canvas": CanvasExportPlugin, "moodle": MoodleExportPlugin,
+           "blackboard": BlackboardExportPlugin}
+
+
+def export_to_platform(db_url: str, course: Path, assignment: str, platform: str, roster: Path,
+                       out: Path, outcomes: Path, column: str = "", missing: str = "refuse",
+                       final_only: bool = False, allow_new_column: bool = False,
+                       worksheet: Path | None = None, grade_column: str = "Grade",
+                       identifier: str = "username", feedback: bool = True) -> dict:
+    """Write ``out/<platform>_grades.csv`` (and Moodle's filled worksheet) and the feedback
+    package (Moodle ``moodle_feedback.zip`` with a worksheet; Canvas ``canvas_feedback/``).
+
+    Returns a dict: ``file`` (Path or None), ``held`` (student ids held back), ``blocked`` (the
+    reason no file was written, or ""), ``feedback`` (Path or None), ``notes`` (list of text).
+
+    Raises
+    ------
+    ValueError
+        Unknown platform.
+    ExportCheckFailed
+        If a written file breaks the importer's rules (a bug, not a class problem).
+    """
+    from nbgrader.api import Gradebook
+
+    if platform not in PLUGINS:
+        raise ValueError(f"unknown platform {platform!r} ({', '.join(PLUGINS)})")
+    dest = Path(out) / f"{platform}_grades.csv"
+    traits = dict(to=str(dest), assignment=[assignment], roster=str(roster), column=column,
+                  missing=missing, final_only=final_only, allow_new_column=allow_new_column,
+                  outcomes=str(outcomes))
+    if platform == "moodle":
+        traits.update(identifier=identifier, grade_column=grade_column,
+                      worksheet=str(worksheet or ""))
+    result = {"file": None, "held": [], "blocked": "", "feedback": None, "notes": []}
+    for stale in (dest, dest.with_name(dest.stem + ".held.csv"),
+                  dest.with_name(dest.stem + "_worksheet.csv")):
+        stale.unlink(missing_ok=True)
+    try:
+        with Gradebook(db_url) as gb:
+            PLUGINS[platform](**traits).export(gb)
+    except ExportBlocked as exc:
+        result["blocked"] = str(exc)
+        return result
+    except ExportCheckFailed:
+        raise
+    result["file"] = dest
+    held = dest.with_name(dest.stem + ".held.csv")
+    if held.exists():
+        result["held"] = pd.read_csv(held, dtype=str)["student_id"].tolist()
+    if feedback and platform == "moodle" and worksheet:
+        path, left_out = feedback_zip(course, assignment, worksheet, roster,
+                                      Path(out) / "moodle_feedback.zip", grade_column)
+        result["feedback"], result["notes"] = path, left_out
+    elif feedback and platform == "canvas":
+        target = Path(out) / "canvas_feedback"
+        result["notes"] = feedback_folders(course, assignment, roster, target)
+        result["feedback"] = target
+    return result
+
+
+def markdown_lines(platform: str, result: dict) -> list[str]:
+    """report.md lines about the platform export (level-2 heading)."""
+    lines = [f"## Grades for {platform.capitalize()}", ""]
+    if result["blocked"]:
+        lines += [f"**No {platform} file was written:** {result['blocked']}", ""]
+    else:
+        lines += [f"Written: `{result['file'].name}`, checked against the importer's rules."]
+        if result["held"]:
+            lines.append(f"Held back (not final, left out of the file): "
+                         f"{', '.join(result['held'])}.")
+        lines.append("")
+    if result["feedback"] is not None:
+        lines += [f"Feedback for the platform: `{Path(result['feedback']).name}`.", ""]
+    for note in result["notes"]:
+        lines.append(f"- feedback left out: {note}")
+    if result["notes"]:
+        lines.append("")
+    return lines
