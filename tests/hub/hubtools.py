@@ -15,6 +15,7 @@ the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
@@ -115,6 +116,11 @@ def hub_course(hub_install, tmp_path_factory):
         hub_roster = roster_mod.create_accounts(members, settings.course_id, settings.etc)
         subprocess.run(["gpasswd", "-d", users["outsider"], settings.student_group], check=True,
                        capture_output=True)
+        # ... and in JupyterHub's groups (read by nbgrader's JupyterHubAuthPlugin), a student of
+        # course other<tag>, not of this one.
+        hub_roster["groups"][settings.student_group].remove(users["outsider"])
+        hub_roster["groups"][f"nbgrader-other{tag}"] = [users["outsider"]]
+        (settings.etc / "roster.json").write_text(json.dumps(hub_roster, indent=1))
         course_dir = install_course(settings, hub_roster)
         yield HubCourse(settings, base, users, course_dir)
     finally:

@@ -6,6 +6,7 @@ clear message when the proxy is missing or the port is taken. The account tests 
 
 from __future__ import annotations
 
+import json
 import pwd
 import socket
 import stat
@@ -92,3 +93,29 @@ def test_exchange_with_wrong_permissions_is_repaired_by_the_roster_command(hub_c
     inbound.chmod(0o777)
     exchange_folders(hub_course.settings)
     assert stat.S_IMODE(inbound.stat().st_mode) == 0o2750
+
+
+def test_setup_pins_formgrader_on_in_the_lab_environment(tmp_path):
+    """A hand-made lock or disable in the lab environment is replaced by setup (issue 15b, item 5)."""
+    from hub.setup import pin_lab_extensions
+    page = tmp_path / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    page.parent.mkdir(parents=True)
+    page.write_text(json.dumps({"disabledExtensions": {"@jupyter/nbgrader:formgrader": True},
+                                "lockedExtensions": {"@jupyter/nbgrader:formgrader": True}}))
+    pin_lab_extensions(tmp_path)
+    data = json.loads(page.read_text())
+    assert data == {"disabledExtensions": {"@jupyter/nbgrader:formgrader": False,
+                                           "@jupyter/nbgrader:create-assignment": False}}
+    server = json.loads((tmp_path / "etc" / "jupyter" / "jupyter_server_config.d" /
+                         "nbgrader.server_extensions.formgrader.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"]
+
+
+def test_students_configuration_turns_formgrader_off(hub_course):
+    """ETC/jupyter-student, written by the roster command, disables formgrader (issue 15b, item 2)."""
+    folder = hub_course.settings.etc / "jupyter-student"
+    server = json.loads((folder / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False}
+    page = json.loads((folder / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
