@@ -10,7 +10,10 @@ exchange account, the sudo rule and the folder, also when a test failed.
 
 ``as_user(course, user, args)`` runs a command as that account with ``runuser`` (no root left:
 runuser switches real and effective ids and groups), with the lab environment first on PATH and
-the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner would.
+the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner does for staff.
+A student's server also has ``etc/jupyter-student`` first on that path (no formgrader; course
+membership asked of the hub with the server's token): commands run here, without a hub, leave it
+out; ``test_hub_login.py`` runs students' commands with their servers' own environment.
 """
 
 from __future__ import annotations
