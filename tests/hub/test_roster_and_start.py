@@ -119,3 +119,16 @@ def test_students_configuration_turns_formgrader_off(hub_course):
         "nbgrader.server_extensions.formgrader": False}
     page = json.loads((folder / "labconfig" / "page_config.json").read_text())
     assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
+
+
+def test_teaching_assistant_cannot_grade_as_root(hub_course):
+    """The grading rule is the instructor's alone (it amounts to root): a TA's sudo is refused."""
+    from hubtools import as_user
+    c = hub_course
+    grade = ["sudo", "-n", c.settings.grade_program, c.settings.etc / "grade.json", "ps1"]
+    refused = as_user(c, "ta", grade)
+    assert refused.returncode != 0
+    assert "password is required" in refused.stderr or "not allowed" in refused.stderr, \
+        refused.stderr
+    rules = c.settings.sudoers_file.read_text()
+    assert c.users["ta"] not in rules and c.settings.instructor_group not in rules
