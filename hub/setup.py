@@ -17,7 +17,8 @@ Makes, under the prefix (default ``/opt/upgrading-learning``, readable by every 
   sudo rules allow (``course_tools/exchange/receive.py``, ``hub/grade_as_root.py``).
 
 Each part is redone only when what it was built from changed (a stamp file holds a hash), so a
-second run takes seconds. Also installs Debian's ``sudo`` (and ``nodejs``/``npm``) when missing. Why a separate environment
+second run takes seconds. Also installs Debian's ``sudo``, ``python3-venv`` (and
+``nodejs``/``npm``) when missing. Why a separate environment
 on /usr/bin/python3: a trial spawned a PAM user's server only from an environment built on
 Debian's interpreter, since the default python3 here lives in root's closed home folder.
 """
@@ -59,13 +60,25 @@ def _run(cmd: list, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
-def ensure_sudo() -> None:
-    """apt-get install sudo when it is missing (the exchange and grading rules need it)."""
-    if shutil.which("sudo"):
+def missing_debian_packages(python: str = PYTHON) -> list[str]:
+    """Debian packages a fresh machine may lack: ``sudo`` (the exchange and grading rules) and
+    ``python3-venv`` (Debian's python3 cannot make a virtual environment without it: no
+    ``ensurepip``)."""
+    missing = [] if shutil.which("sudo") else ["sudo"]
+    probe = subprocess.run([python, "-c", "import ensurepip, venv"], capture_output=True)
+    if probe.returncode:
+        missing.append("python3-venv")
+    return missing
+
+
+def ensure_debian_packages() -> None:
+    """apt-get install what ``missing_debian_packages`` finds missing (nothing when all there)."""
+    missing = missing_debian_packages()
+    if not missing:
         return
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     _run(["apt-get", "update", "-qq"], env=env)
-    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "sudo"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
 def ensure_env(path: Path, requirements: Path, extra_install: list | None = None) -> bool:
@@ -159,7 +172,7 @@ def setup(settings: Settings) -> None:
         raise SystemExit("hub setup: run as root")
     if not Path(PYTHON).exists():
         raise SystemExit(f"hub setup: {PYTHON} is missing (apt-get install python3 python3-venv)")
-    ensure_sudo()
+    ensure_debian_packages()
     settings.prefix.mkdir(parents=True, exist_ok=True)
     settings.prefix.chmod(0o755)
     ensure_env(settings.hub_env, HERE / "requirements-hub.txt")

@@ -132,3 +132,11 @@ def test_teaching_assistant_cannot_grade_as_root(hub_course):
         refused.stderr
     rules = c.settings.sudoers_file.read_text()
     assert c.users["ta"] not in rules and c.settings.instructor_group not in rules
+
+
+def test_setup_asks_for_python3_venv_when_ensurepip_is_missing():
+    """A fresh Debian has python3 without python3-venv: setup must install it (issue 15b, item 5)."""
+    from hub.setup import missing_debian_packages
+    assert "python3-venv" in missing_debian_packages(python="/bin/false")
+    import sys
+    assert "python3-venv" not in missing_debian_packages(python=sys.executable)
