@@ -11,7 +11,7 @@ and "Spawners", and the generated ``jupyterhub --generate-config`` reference):
   (the Unix groups of the same names are what the exchange and its sudo rule check); students'
   nbgrader asks the hub for them (``JupyterHubAuthPlugin``, configured in ``ETC/jupyter-student``
   by ``hub/course.py``: ``GET /hub/api/users/<name>`` with the server's ``JUPYTERHUB_API_TOKEN``).
-  Since JupyterHub 5 that token has only the ``server`` role's scopes
+  In JupyterHub 6.1.1 that token has only the ``server`` role's scopes
   (``users:activity!user``, ``access:servers!server``; jupyterhub/roles.py), so
   ``Spawner.server_token_scopes`` adds ``read:users:name!user`` and ``read:users:groups!user``:
   each server may read its own user's name and groups, nothing else;
