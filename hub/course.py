@@ -8,6 +8,15 @@ nbgrader's world-writable ones. Writes (all root-owned, 0644 unless said):
 - ``ETC/grade.json``: the grading command's (course folder, owner, the project's Python);
 - ``ETC/jupyter/nbgrader_config.py``: what every account's nbgrader reads (the hub puts
   ``ETC/jupyter`` on ``JUPYTER_CONFIG_PATH``): course id, exchange root, the exchange classes;
+- ``ETC/jupyter-student/``: put first on students' ``JUPYTER_CONFIG_PATH`` by the hub
+  (``hub/jupyterhub_config.py``): turns off nbgrader's formgrader server extension
+  (``jupyter_server_config.json``: ``ServerApp.jpserver_extensions``, which jupyter_server reads
+  from every configuration folder, the first on the path winning) and hides the formgrader and
+  create-assignment JupyterLab plugins (``labconfig/page_config.json``: ``disabledExtensions``,
+  read by jupyterlab_server from the same folders). The instructor and TAs keep both. Its
+  ``nbgrader_config.py`` turns on nbgrader's ``JupyterHubAuthPlugin`` for students: their
+  Assignments tab lists, and their fetch and submit accept, only courses whose JupyterHub group
+  ``nbgrader-<course>`` they are in (asked of the hub's API with the server's token);
 - ``/etc/sudoers.d/course-<course>``: exactly two rules, checked with ``visudo -c`` before use:
   the course's students may run the receiving program as the exchange account, with its
   configuration as the only argument; the instructor may run the grading command as root;
@@ -75,6 +84,27 @@ def exchange_folders(settings: Settings) -> None:
     _folder(course / "feedback", 0, staff, 0o2771)
 
 
+STUDENT_SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {
+    "nbgrader.server_extensions.formgrader": False}}}
+STUDENT_PAGE_CONFIG = {"disabledExtensions": {"@jupyter/nbgrader:formgrader": True,
+                                              "@jupyter/nbgrader:create-assignment": True}}
+
+STUDENT_NBGRADER_CONFIG = (
+    "# Written by `python3 -m hub roster` (hub/course.py): students' course membership comes from\n"
+    "# JupyterHub's groups nbgrader-<course> (nbgrader/auth/jupyterhub.py, nbgrader 0.9.6).\n"
+    "c = get_config()  # noqa: F821\n"
+    "c.Authenticator.plugin_class = 'nbgrader.auth.JupyterHubAuthPlugin'\n")
+
+
+def student_config(settings: Settings) -> Path:
+    """Write ``ETC/jupyter-student`` (no formgrader for students, see above); return the folder."""
+    folder = settings.etc / "jupyter-student"
+    _write(folder / "jupyter_server_config.json", json.dumps(STUDENT_SERVER_CONFIG, indent=1))
+    _write(folder / "labconfig" / "page_config.json", json.dumps(STUDENT_PAGE_CONFIG, indent=1))
+    _write(folder / "nbgrader_config.py", STUDENT_NBGRADER_CONFIG)
+    return folder
+
+
 def nbgrader_config(settings: Settings) -> str:
     """The nbgrader configuration every account of the course reads (ETC/jupyter)."""
     lines = ["# Written by `python3 -m hub roster` (hub/course.py); do not edit by hand.",
@@ -140,6 +170,7 @@ def install_course(settings: Settings, roster: dict, formgrader: bool = True) ->
         "course_dir": str(course), "owner": instructor, "python": str(settings.project_python),
         "project": str(REPO)}, indent=1))
     _write(settings.etc / "jupyter" / "nbgrader_config.py", nbgrader_config(settings))
+    student_config(settings)
     rules = sudo_rules(settings, instructor)
     candidate = settings.etc / "sudoers.candidate"
     _write(candidate, rules, 0o440)

@@ -8,10 +8,17 @@ and "Spawners", and the generated ``jupyterhub --generate-config`` reference):
   ``allowed_users`` and ``admin_users`` from the roster (since JupyterHub 5 nobody may log in
   without an allow rule);
 - ``load_groups``: nbgrader's course groups ``nbgrader-<course>`` and ``formgrade-<course>``
-  (the Unix groups of the same names are what the exchange and its sudo rule check);
+  (the Unix groups of the same names are what the exchange and its sudo rule check); students'
+  nbgrader asks the hub for them (``JupyterHubAuthPlugin``, configured in ``ETC/jupyter-student``
+  by ``hub/course.py``: ``GET /hub/api/users/<name>`` with the server's ``JUPYTERHUB_API_TOKEN``).
+  In JupyterHub 6.1.1 that token has only the ``server`` role's scopes
+  (``users:activity!user``, ``access:servers!server``; jupyterhub/roles.py), so
+  ``Spawner.server_token_scopes`` adds ``read:users:name!user`` and ``read:users:groups!user``:
+  each server may read its own user's name and groups, nothing else;
 - ``LocalProcessSpawner`` (the default): each user's server runs as that account, from the lab
   environment built on /usr/bin/python3, in JupyterLab, with the course's nbgrader configuration
-  on ``JUPYTER_CONFIG_PATH``;
+  on ``JUPYTER_CONFIG_PATH``; a student's server also gets ``ETC/jupyter-student`` first on that
+  path (``Spawner.pre_spawn_hook``), which turns formgrader off for students (``hub/course.py``);
 - the proxy is the npm ``configurable-http-proxy`` installed by ``python3 -m hub setup``;
 - the hub listens on 127.0.0.1 only (a local trial; see README for a department server: TLS,
   cookie secret, backups, idle culling, limits).
@@ -48,5 +55,19 @@ c.Spawner.notebook_dir = "~"
 c.Spawner.environment = {"JUPYTER_CONFIG_PATH": str(ETC / "jupyter"),
                          # nbgrader and python in a JupyterLab terminal are the lab environment's
                          "PATH": f"{prefix / 'lab' / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
+                                 "read:users:name!user", "read:users:groups!user"]
 c.Spawner.http_timeout = 120
 c.Spawner.start_timeout = 120
+
+STAFF = set(roster["groups"].get(f"formgrade-{settings['course_id']}", []))
+
+
+def students_without_formgrader(spawner):
+    """Everyone but the instructor and TAs: ETC/jupyter-student first (no formgrader)."""
+    if spawner.user.name not in STAFF:
+        spawner.environment = dict(spawner.environment, JUPYTER_CONFIG_PATH=(
+            f"{ETC / 'jupyter-student'}:{ETC / 'jupyter'}"))
+
+
+c.Spawner.pre_spawn_hook = students_without_formgrader

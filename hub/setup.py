@@ -7,15 +7,18 @@ Makes, under the prefix (default ``/opt/upgrading-learning``, readable by every 
 - ``lab/``: the single-user servers' environment with ``requirements-lab.txt`` (JupyterLab,
   nbgrader and its JupyterLab extension: Assignments tab, Validate, formgrader; numpy, pandas,
   matplotlib) plus this repository's ``course_tools`` (the exchange classes and the course's
-  preprocessors that nbgrader_config.py imports). Formgrader is left on for every account: a
-  student's formgrader finds no course (the course folder is the instructor's, closed to others);
-  hiding it from students (nbgrader's per-user extension settings) is not done yet;
+  preprocessors that nbgrader_config.py imports). Every run also writes the environment's
+  extension settings (``pin_lab_extensions``): formgrader's server extension and the formgrader
+  and create-assignment JupyterLab plugins on, as a fresh install of nbgrader 0.9.6 has them
+  (its installation guide: all enabled by default), whatever was enabled or disabled by hand
+  since. Students lose formgrader through their own configuration folder (``hub/course.py``);
 - ``proxy/``: ``configurable-http-proxy`` from npm, pinned (``PROXY_VERSION``);
 - ``bin/exchange-receive`` and ``bin/course-grade``: root-owned copies of the two programs the
   sudo rules allow (``course_tools/exchange/receive.py``, ``hub/grade_as_root.py``).
 
 Each part is redone only when what it was built from changed (a stamp file holds a hash), so a
-second run takes seconds. Also installs Debian's ``sudo`` (and ``nodejs``/``npm``) when missing. Why a separate environment
+second run takes seconds. Also installs Debian's ``sudo``, ``python3-venv`` (and
+``nodejs``/``npm``) when missing. Why a separate environment
 on /usr/bin/python3: a trial spawned a PAM user's server only from an environment built on
 Debian's interpreter, since the default python3 here lives in root's closed home folder.
 """
@@ -57,13 +60,25 @@ def _run(cmd: list, **kw) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
-def ensure_sudo() -> None:
-    """apt-get install sudo when it is missing (the exchange and grading rules need it)."""
-    if shutil.which("sudo"):
+def missing_debian_packages(python: str = PYTHON) -> list[str]:
+    """Debian packages a fresh machine may lack: ``sudo`` (the exchange and grading rules) and
+    ``python3-venv`` (Debian's python3 cannot make a virtual environment without it: no
+    ``ensurepip``)."""
+    missing = [] if shutil.which("sudo") else ["sudo"]
+    probe = subprocess.run([python, "-c", "import ensurepip, venv"], capture_output=True)
+    if probe.returncode:
+        missing.append("python3-venv")
+    return missing
+
+
+def ensure_debian_packages() -> None:
+    """apt-get install what ``missing_debian_packages`` finds missing (nothing when all there)."""
+    missing = missing_debian_packages()
+    if not missing:
         return
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     _run(["apt-get", "update", "-qq"], env=env)
-    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "sudo"], env=env)
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
 def ensure_env(path: Path, requirements: Path, extra_install: list | None = None) -> bool:
@@ -111,6 +126,28 @@ def ensure_proxy(prefix: Path) -> None:
     stamp.write_text(PROXY_VERSION)
 
 
+def pin_lab_extensions(lab_env: Path) -> None:
+    """Formgrader on at the lab environment's level (``--sys-prefix``), replacing hand edits.
+
+    Writes ``etc/jupyter/jupyter_server_config.d/nbgrader.server_extensions.formgrader.json``
+    (what ``jupyter server extension enable --sys-prefix`` writes) and
+    ``etc/jupyter/labconfig/page_config.json`` (what ``jupyter labextension enable
+    --level=sys_prefix`` writes, without locks, so that a student's configuration folder can
+    disable the plugins).
+    """
+    import json
+    etc = lab_env / "etc" / "jupyter"
+    server = etc / "jupyter_server_config.d" / "nbgrader.server_extensions.formgrader.json"
+    page = etc / "labconfig" / "page_config.json"
+    for path, data in ((server, {"ServerApp": {"jpserver_extensions": {
+                            "nbgrader.server_extensions.formgrader": True}}}),
+                       (page, {"disabledExtensions": {"@jupyter/nbgrader:formgrader": False,
+                                                      "@jupyter/nbgrader:create-assignment": False}})):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o644)
+
+
 def install_programs(settings: Settings) -> None:
     """Root-owned copies of the two sudo-allowed programs, run by /usr/bin/python3 -I."""
     bindir = settings.prefix / "bin"
@@ -135,13 +172,14 @@ def setup(settings: Settings) -> None:
         raise SystemExit("hub setup: run as root")
     if not Path(PYTHON).exists():
         raise SystemExit(f"hub setup: {PYTHON} is missing (apt-get install python3 python3-venv)")
-    ensure_sudo()
+    ensure_debian_packages()
     settings.prefix.mkdir(parents=True, exist_ok=True)
     settings.prefix.chmod(0o755)
     ensure_env(settings.hub_env, HERE / "requirements-hub.txt")
     ensure_env(settings.lab_env, HERE / "requirements-lab.txt",
                extra_install=[REPO / "course_tools", REPO / "learning_dynamics",
                               REPO / "pyproject.toml"])
+    pin_lab_extensions(settings.lab_env)
     ensure_proxy(settings.prefix)
     install_programs(settings)
     print(f"hub setup: done ({settings.prefix})", flush=True)

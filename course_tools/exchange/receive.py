@@ -31,7 +31,10 @@ submission (message on stderr, and a line in ``inbound/.refusals.jsonl`` for col
 
 The configuration (argument 1) is a JSON file written by the hub setup, owned by root and writable
 by nobody else: ``course_id``, ``exchange_root``, ``student_group``, ``exchange_user``,
-``max_bytes``, ``max_files``, ``timezone`` (only "UTC" is supported).
+``max_bytes``, ``max_files``, ``timezone`` (only "UTC" is supported), and for tests only
+``hold_before_publish``: the path of a named pipe (FIFO); when set, a complete submission waits in
+its staging folder, before the rename that publishes it, until a byte arrives on that pipe (a test
+runs collect at exactly that moment; ``tests/hub/test_exchange_attacks.py``). Only root can set it.
 """
 
 from __future__ import annotations
@@ -138,6 +141,16 @@ def record_refusal(inbound: str, entry: dict) -> None:
         fh.write(json.dumps(entry) + "\n")
 
 
+def hold_before_publish(fifo) -> None:
+    """Tests only: wait for one byte on the named pipe ``fifo`` (no-op when unset)."""
+    if not fifo:
+        return
+    if not stat.S_ISFIFO(os.lstat(fifo).st_mode):
+        raise SystemExit(f"exchange-receive: hold_before_publish {fifo} is not a named pipe")
+    with open(fifo, "rb") as pipe:
+        pipe.read(1)
+
+
 def receive(config: dict, stream) -> dict:
     """Store the submission on ``stream`` (header line + tar); return what was stored."""
     os.umask(0o027)
@@ -177,6 +190,7 @@ def receive(config: dict, stream) -> dict:
                 os.fsync(fh.fileno())
         for folder, _, _ in os.walk(staging):
             os.chmod(folder, 0o750 | stat.S_ISGID)
+        hold_before_publish(config.get("hold_before_publish"))
         directory = f"{account.pw_name}+{assignment}+{timestamp}+{secrets.token_urlsafe(9)}"
         os.rename(staging, os.path.join(inbound, directory))
     except BaseException as err:

@@ -10,11 +10,15 @@ exchange account, the sudo rule and the folder, also when a test failed.
 
 ``as_user(course, user, args)`` runs a command as that account with ``runuser`` (no root left:
 runuser switches real and effective ids and groups), with the lab environment first on PATH and
-the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner would.
+the course's nbgrader configuration on JUPYTER_CONFIG_PATH, as the hub's spawner does for staff.
+A student's server also has ``etc/jupyter-student`` first on that path (no formgrader; course
+membership asked of the hub with the server's token): commands run here, without a hub, leave it
+out; ``test_hub_login.py`` runs students' commands with their servers' own environment.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import secrets
@@ -115,6 +119,11 @@ def hub_course(hub_install, tmp_path_factory):
         hub_roster = roster_mod.create_accounts(members, settings.course_id, settings.etc)
         subprocess.run(["gpasswd", "-d", users["outsider"], settings.student_group], check=True,
                        capture_output=True)
+        # ... and in JupyterHub's groups (read by nbgrader's JupyterHubAuthPlugin), a student of
+        # course other<tag>, not of this one.
+        hub_roster["groups"][settings.student_group].remove(users["outsider"])
+        hub_roster["groups"][f"nbgrader-other{tag}"] = [users["outsider"]]
+        (settings.etc / "roster.json").write_text(json.dumps(hub_roster, indent=1))
         course_dir = install_course(settings, hub_roster)
         yield HubCourse(settings, base, users, course_dir)
     finally:

@@ -238,3 +238,99 @@ def test_a_file_twice_in_a_submission_is_refused_cleanly(hub_course, exchanges):
                    input=header + buffer.getvalue())
     assert refused.returncode == 2 and b"refused" in refused.stderr
     assert sorted(p.name for p in inbound.iterdir()) == before
+
+
+def test_a_submission_while_collect_runs(hub_course, exchanges):
+    """Issue 15b, item 4: carol's submission is complete but not yet published when collect runs.
+
+    Forced, not raced: the exchange's configuration names a named pipe (``hold_before_publish``,
+    root-only), so the receiving program stops with carol's complete submission in its hidden
+    staging folder, just before the rename that publishes it. The instructor collects at exactly
+    that moment: nothing of carol's is collected or reported. Then the pipe lets the submission
+    go: her submit succeeds and the next collect takes all of it.
+    """
+    import os
+    import time
+    c = hub_course
+    carol = c.users["carol"]
+    ours, inbound = exchanges["ours"]
+    config_path = c.settings.etc / "exchange.json"
+    original = config_path.read_text()
+    fifo = c.base / "hold-before-publish"
+    os.mkfifo(fifo, 0o600)
+    os.chown(fifo, pwd_uid(c.settings.exchange_user), 0)
+    ok(ours("carol", ["nbgrader", "fetch_assignment", "ps1", "--replace"]))
+    ok(as_user(c, "carol", ["sh", "-c", "echo carol-final > ps1/carol-was-here.txt"]))
+    before = {p.name for p in inbound.iterdir()}
+    held = json.loads(original)
+    held["hold_before_publish"] = str(fifo)
+    write_root_json(config_path, held)
+    submit = None
+    try:
+        user = c.users["carol"]
+        home = c.home("carol")
+        lab = c.settings.lab_env / "bin"
+        submit = subprocess.Popen(
+            ["runuser", "-u", user, "--", "env", "-i", f"HOME={home}", f"USER={user}",
+             f"LOGNAME={user}", "LANG=C.UTF-8", f"PATH={lab}:/usr/sbin:/usr/bin:/sbin:/bin",
+             f"JUPYTER_CONFIG_PATH={c.settings.etc / 'jupyter'}", "nbgrader", "submit", "ps1"],
+            cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300   # generous: only a failure waits this long
+        staging = None
+        while staging is None:
+            assert submit.poll() is None, f"submit ended early: {submit.communicate()}"
+            assert time.monotonic() < deadline, "the submission never reached the hold"
+            new = [inbound / n for n in {p.name for p in inbound.iterdir()} - before
+                   if n.startswith(".incoming-")]
+            staging = next((p for p in new if (p / "receipt.json").exists()), None)
+            time.sleep(0.2)
+        # The submission is complete and held: collect now.
+        ok(ours("instructor", ["nbgrader", "collect", "ps1"], cwd=c.course_dir))
+        assert not (c.course_dir / "submitted" / carol).exists()
+        report = pd.read_csv(c.course_dir / "reports" / "ps1" / "exchange.csv",
+                             keep_default_na=False)
+        assert not report.folder.str.contains(carol).any()
+        # (carol's refused attempts of the earlier tests are reported; nothing else of hers)
+        assert set(report.loc[report.account == carol, "status"]) <= {"refused at submit"}
+        with open(fifo, "wb") as pipe:          # let the submission go
+            pipe.write(b"1")
+        out, err = submit.communicate(timeout=300)
+        assert submit.returncode == 0, err[-2000:]
+    finally:
+        write_root_json(config_path, json.loads(original))
+        if submit is not None and submit.poll() is None:
+            try:
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                os.write(fd, b"1")
+                os.close(fd)
+            except OSError:
+                pass
+            try:
+                submit.wait(60)
+            except subprocess.TimeoutExpired:
+                submit.kill()
+        fifo.unlink(missing_ok=True)
+    assert not staging.exists()
+    ok(ours("instructor", ["nbgrader", "collect", "ps1"], cwd=c.course_dir))
+    mine = c.course_dir / "submitted" / carol / "ps1"
+    assert (mine / "carol-was-here.txt").read_text().strip() == "carol-final"
+    fetched = json.loads((c.home("carol") / "ps1" / "ps1.ipynb").read_text())
+    assert json.loads((mine / "ps1.ipynb").read_text()) == fetched
+    report = pd.read_csv(c.course_dir / "reports" / "ps1" / "exchange.csv", keep_default_na=False)
+    rows = report[(report.account == carol) & (report.status != "refused at submit")]
+    assert rows.status.tolist() == ["collected"]
+
+
+def pwd_uid(name: str) -> int:
+    import pwd
+    return pwd.getpwnam(name).pw_uid
+
+
+def write_root_json(path: Path, data: dict) -> None:
+    """Replace a root-owned configuration file (0644) in one step."""
+    import os
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.chown(tmp, 0, 0)
+    tmp.chmod(0o644)
+    tmp.replace(path)

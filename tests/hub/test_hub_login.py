@@ -130,6 +130,20 @@ def test_student_server_runs_as_the_student(hub_course, running_hub):
     # Her server offers the lab with nbgrader's assignment list (the Assignments tab's backend).
     lab = session.get(f"{url}/user/{alice}/lab", timeout=60)
     assert lab.ok and "jupyter" in lab.text.lower()
+    # ... but no formgrader (issue 15b, item 2): the server extension is off, the plugin hidden.
+    disabled = page_config(lab.text)["disabledExtensions"]
+    assert "@jupyter/nbgrader:formgrader" in disabled, disabled
+    assert session.get(f"{url}/user/{alice}/formgrader", timeout=60).status_code == 404
+    # (the Assignments tab's handler answers: it is there, whatever it says without parameters)
+    assert session.get(f"{url}/user/{alice}/assignments", timeout=60).status_code != 404
+
+
+def page_config(html: str) -> dict:
+    """The JSON page configuration JupyterLab's page carries (``#jupyter-config-data``)."""
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                      html, re.S)
+    assert found, "no page configuration in the lab page"
+    return json.loads(found.group(1))
 
 
 def test_student_fetches_validates_and_submits_in_the_browser(hub_course, running_hub):
@@ -190,6 +204,69 @@ def test_student_fetches_validates_and_submits_in_the_browser(hub_course, runnin
     assert json.loads((mine[0] / "receipt.json").read_text())["student"] == bob
 
 
+def server_environment(user: str) -> dict:
+    """The environment of ``user``'s running single-user server (root reads /proc/PID/environ):
+    what a terminal in their JupyterLab has, the hub's API token included."""
+    for pid in processes_of(pwd.getpwnam(user).pw_uid):
+        try:
+            if b"jupyterhub-singleuser" not in open(f"/proc/{pid}/cmdline", "rb").read():
+                continue
+            raw = open(f"/proc/{pid}/environ", "rb").read()
+        except OSError:
+            continue
+        pairs = (item.decode().split("=", 1) for item in raw.split(b"\0") if b"=" in item)
+        return {k: v for k, v in pairs if k.startswith("JUPYTER")}
+    raise AssertionError(f"no single-user server runs as {user}")
+
+
+def start_server(url: str, user: str, password: str) -> None:
+    session = login(url, user, password)
+    session.get(url + "/hub/spawn", timeout=120)
+    wait_for(lambda: session.get(f"{url}/hub/api/users/{user}", timeout=30).json()
+             .get("servers", {}).get("", {}).get("ready"), f"{user}'s server")
+
+
+def test_course_membership_comes_from_the_hubs_groups(hub_course, running_hub):
+    """Issue 15b, item 1: nbgrader's JupyterHubAuthPlugin, with the server's own token.
+
+    After the browser test released ps1. In their servers' environments (token, hub API address,
+    JUPYTER_CONFIG_PATH, exactly as a JupyterLab terminal has them), alice (group
+    nbgrader-<course> in the hub) lists ps1; outsider (a student of another course in the hub)
+    does not see the course and cannot fetch or submit. Without the plugin (the configuration
+    every account reads, no student folder), outsider does see ps1: the plugin is what hides it.
+    """
+    c = hub_course
+    url, passwords = running_hub
+    course = c.settings.course_id
+    alice, outsider = c.users["alice"], c.users["outsider"]
+    start_server(url, alice, passwords[alice])
+    start_server(url, outsider, passwords[outsider])
+    alice_env, outsider_env = server_environment(alice), server_environment(outsider)
+    assert "jupyter-student" in outsider_env["JUPYTER_CONFIG_PATH"]
+    assert outsider_env["JUPYTERHUB_API_TOKEN"]
+
+    def said(proc):
+        return proc.stdout + proc.stderr
+
+    listed = as_user(c, "alice", ["nbgrader", "list"], env=alice_env)
+    assert listed.returncode == 0 and f"{course} ps1" in said(listed), said(listed)[-2000:]
+    plain = as_user(c, "outsider", ["nbgrader", "list"])   # no plugin: the course is visible
+    assert plain.returncode == 0 and f"{course} ps1" in said(plain), said(plain)[-2000:]
+    listed = as_user(c, "outsider", ["nbgrader", "list"], env=outsider_env)
+    assert listed.returncode == 0, said(listed)[-2000:]
+    assert f"{course} ps1" not in said(listed)
+    fetch = as_user(c, "outsider", ["nbgrader", "fetch_assignment", "ps1", "--replace"],
+                    env=outsider_env)
+    assert fetch.returncode != 0 and "do not have access" in said(fetch), said(fetch)[-2000:]
+    # A copy fetched without the plugin: submitting it is refused all the same.
+    assert as_user(c, "outsider", ["nbgrader", "fetch_assignment", "ps1", "--replace"]
+                   ).returncode == 0
+    submit = as_user(c, "outsider", ["nbgrader", "submit", "ps1"], env=outsider_env)
+    assert submit.returncode != 0 and "do not have access" in said(submit), said(submit)[-2000:]
+    inbound = c.settings.exchange_root / course / "inbound"
+    assert not [p for p in inbound.iterdir() if p.name.startswith(outsider + "+")]
+
+
 def gradebook(c, code: str) -> str:
     """Run ``code`` as the instructor with nbgrader's gradebook open as ``gb``; its stdout."""
     prelude = ("from nbgrader.api import Gradebook\n"
@@ -228,6 +305,9 @@ def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course,
             page.fill("#password_input", passwords[inst])
             page.click("#login_submit")
             page.wait_for_selector(".jp-LabShell")
+            lab = page.request.get(f"{url}/user/{inst}/lab")
+            assert "@jupyter/nbgrader:formgrader" not in page_config(lab.text())[
+                "disabledExtensions"], "the instructor's lab hides formgrader"
             page.goto(f"{url}/user/{inst}/formgrader/submissions/{notebook_id}/?index=0")
             page.fill("#q1_answer", "2")
             page.press("#q1_answer", "Tab")

@@ -6,6 +6,7 @@ clear message when the proxy is missing or the port is taken. The account tests 
 
 from __future__ import annotations
 
+import json
 import pwd
 import socket
 import stat
@@ -92,3 +93,50 @@ def test_exchange_with_wrong_permissions_is_repaired_by_the_roster_command(hub_c
     inbound.chmod(0o777)
     exchange_folders(hub_course.settings)
     assert stat.S_IMODE(inbound.stat().st_mode) == 0o2750
+
+
+def test_setup_pins_formgrader_on_in_the_lab_environment(tmp_path):
+    """A hand-made lock or disable in the lab environment is replaced by setup (issue 15b, item 5)."""
+    from hub.setup import pin_lab_extensions
+    page = tmp_path / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    page.parent.mkdir(parents=True)
+    page.write_text(json.dumps({"disabledExtensions": {"@jupyter/nbgrader:formgrader": True},
+                                "lockedExtensions": {"@jupyter/nbgrader:formgrader": True}}))
+    pin_lab_extensions(tmp_path)
+    data = json.loads(page.read_text())
+    assert data == {"disabledExtensions": {"@jupyter/nbgrader:formgrader": False,
+                                           "@jupyter/nbgrader:create-assignment": False}}
+    server = json.loads((tmp_path / "etc" / "jupyter" / "jupyter_server_config.d" /
+                         "nbgrader.server_extensions.formgrader.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"]["nbgrader.server_extensions.formgrader"]
+
+
+def test_students_configuration_turns_formgrader_off(hub_course):
+    """ETC/jupyter-student, written by the roster command, disables formgrader (issue 15b, item 2)."""
+    folder = hub_course.settings.etc / "jupyter-student"
+    server = json.loads((folder / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False}
+    page = json.loads((folder / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
+
+
+def test_teaching_assistant_cannot_grade_as_root(hub_course):
+    """The grading rule is the instructor's alone (it amounts to root): a TA's sudo is refused."""
+    from hubtools import as_user
+    c = hub_course
+    grade = ["sudo", "-n", c.settings.grade_program, c.settings.etc / "grade.json", "ps1"]
+    refused = as_user(c, "ta", grade)
+    assert refused.returncode != 0
+    assert "password is required" in refused.stderr or "not allowed" in refused.stderr, \
+        refused.stderr
+    rules = c.settings.sudoers_file.read_text()
+    assert c.users["ta"] not in rules and c.settings.instructor_group not in rules
+
+
+def test_setup_asks_for_python3_venv_when_ensurepip_is_missing():
+    """A fresh Debian has python3 without python3-venv: setup must install it (issue 15b, item 5)."""
+    from hub.setup import missing_debian_packages
+    assert "python3-venv" in missing_debian_packages(python="/bin/false")
+    import sys
+    assert "python3-venv" not in missing_debian_packages(python=sys.executable)
