@@ -63,6 +63,19 @@ def _marker_like(line: str) -> str | None:
     return _MARKER_KEYS[key] if ratio >= 0.8 else None
 
 
+def _without_hidden_tests(source: str) -> str:
+    """``source`` with every hidden-test region (markers included) removed, as students get it."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() == "### BEGIN HIDDEN TESTS":
+            hidden = True
+        elif line.strip() == "### END HIDDEN TESTS":
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _last_statement_problem(source: str) -> str | None:
     """Why the last statement of a test cell would be read as a score, or None if it would not."""
     if PARTIAL_CREDIT_OPT_IN in source:
@@ -132,6 +145,13 @@ def lint_notebook(nb: dict, name: str) -> list[LintProblem]:
                                         f"{open_region!r} is never closed"))
         if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
             why = _last_statement_problem(source)
+            visible = _without_hidden_tests(source)
+            if why is None and visible != source:
+                # The student's version of the cell ends where the hidden tests began: nbgrader
+                # validate reads its last expression as a score too.
+                why = _last_statement_problem(visible)
+                if why:
+                    why = "in the student version (hidden tests removed), " + why
             if why:
                 problems.append(LintProblem(name, label, len(source.splitlines()), why))
     return problems

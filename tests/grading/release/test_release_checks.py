@@ -26,6 +26,22 @@ def test_release_lint_flags_bare_last_expressions_in_test_cells(last, bad):
         assert "partial-credit score" in problems[0].message
 
 
+@pytest.mark.parametrize("visible_last, bad", [("table", True), ("display(table)", False),
+                                               ("table;", False)])
+def test_release_lint_reads_the_student_version_of_a_test_cell(visible_last, bad):
+    """A bare expression just before the hidden tests is the last line students get: their
+    ``nbgrader validate`` reads it as a score (a DataFrame: "cannot be converted to a float")."""
+    source = (f"table = f()\nassert len(table) == 5\n{visible_last}\n### BEGIN HIDDEN TESTS\n"
+              "assert table.iloc[0, 0] == 1\n### END HIDDEN TESTS\n")
+    nb = {"cells": [{"cell_type": "code", "source": source, "metadata": {
+        "nbgrader": {"grade": True, "solution": False, "locked": True, "points": 1,
+                     "grade_id": "t"}}}]}
+    problems = lint_notebook(nb, "x.ipynb")
+    assert bool(problems) == bad, problems
+    if bad:
+        assert "student version" in problems[0].message
+
+
 @pytest.mark.parametrize("line", ["### BEGIN HIDEN TESTS", "## BEGIN HIDDEN TESTS",
                                   "### begin hidden tests", "#BEGIN HIDDEN TEST",
                                   "### END HIDDEN TEST", "### BEGIN SOLUTON"])
