@@ -43,9 +43,16 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # n
 from course_tools.preprocessors import (CapOutputSize, RelabelGradeCellStderr,  # noqa: E402
                                         ResilientExecute)
 
+# - AddCanaries / CheckCanaries: canary cells after each test cell show whether student code changed
+#   how the tests ran (transformers, patched shell or assertion helpers...); they are removed before
+#   grades are saved and recorded in the notebook's metadata for the grading report
+#   (course_tools/tamper.py).
+from course_tools.tamper import AddCanaries, CheckCanaries  # noqa: E402
+
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, CapOutputSize,
-    RelabelGradeCellStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    AddCanaries, ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, CheckCanaries,
+    LimitOutput, CapOutputSize, RelabelGradeCellStderr, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata]
 # ResilientExecute is a subclass of Execute, so c.Execute.timeout above applies to it.
 c.CapOutputSize.max_chars = 10_000
 c.CapOutputSize.max_binary_chars = 2_000_000

@@ -19,9 +19,13 @@ the cell and the line):
   expression (other than a call of ``print``, ``display`` or an ``assert...`` function, or a line
   ending in ``;``) fails, unless the cell says ``# nbgrader: partial credit`` to mean it.
 
-After generating, :func:`scan_for_secrets` checks that no line from a solution or hidden-test region
-that does not also appear elsewhere in the source appears in the release. The same scan is used on
-feedback and the built book by the tests.
+After generating, :func:`check_release` refuses the release, and removes it, when any file of the
+release folder, whatever its name (nbgrader copies every file of ``source/<assignment>/``), holds a
+solution or hidden-test marker or jupytext pairing metadata (a stale paired ``.py``/``.md`` file can
+hold an older answer key), is a symbolic link, or holds a line of a solution or hidden-test region
+that does not also appear elsewhere in the source (:func:`scan_for_secrets`; the same scan is used
+on feedback and the built book by the tests). The grading pipeline runs :func:`check_release` again
+on an existing release before grading against it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import difflib
 import html
 import json
 import re
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,16 +292,78 @@ def scan_for_secrets(source_notebooks: list[Path], targets: list[Path],
     return found
 
 
-def release(course: Path, assignment: str, run=None) -> Path:
-    """Lint, run ``nbgrader generate_assignment --force``, and scan the release for secrets.
+#: A line that names a solution or hidden-test marker, however written (case, spaces, ``_``).
+_ANY_MARKER = re.compile(rb"(BEGIN|END)[\s_-]*(SOLUTION|HIDDEN[\s_-]*TESTS?)", re.IGNORECASE)
+#: jupytext's pairing metadata: ``jupytext:`` in a text file's header, ``"jupytext":`` in JSON.
+_JUPYTEXT = re.compile(rb"(^\W*jupytext\s*:|\"jupytext\"\s*:)", re.IGNORECASE | re.MULTILINE)
 
-    ``run`` is a callable ``run(args, course) -> CompletedProcess`` running nbgrader (defaults to
-    ``course_tools.grade._nbgrader``). Returns the release folder.
+
+def release_file_problems(folder: Path) -> list[str]:
+    """Files of a release folder that must not reach students, with the reason.
+
+    Every file is read, whatever its name or type (nbgrader copies every file of the source folder
+    into the release): one holding a line that names a solution or hidden-test marker (``BEGIN
+    SOLUTION``, ``END HIDDEN TESTS``..., in any case or spacing), or jupytext pairing metadata
+    (a stale paired ``.py``/``.md`` file holds an older answer key; a notebook that keeps the
+    pairing metadata invites students' tools to recreate it), is a problem. A symbolic link is one
+    too. Returns sentences naming each file (relative to ``folder``); empty when all is well.
+    """
+    folder = Path(folder)
+    problems = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            problems.append(f"{rel}: a symbolic link")
+            continue
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        match = _ANY_MARKER.search(data)
+        if match:
+            line = data.count(b"\n", 0, match.start()) + 1
+            problems.append(f"{rel}, line {line}: holds a solution or hidden-test marker "
+                            f"({match.group(0).decode('utf-8', 'replace')!r})")
+        if _JUPYTEXT.search(data):
+            problems.append(f"{rel}: holds jupytext pairing metadata (a paired copy of a notebook "
+                            "may hold an old answer key; remove the pairing before releasing)")
+    return problems
+
+
+def check_release(course: Path, assignment: str) -> None:
+    """Check an existing release folder; remove it and raise if it must not reach students.
+
+    Checks every file (:func:`release_file_problems`) and scans for secret lines of the source
+    notebooks (:func:`scan_for_secrets`). The grading pipeline calls this before grading against
+    an existing release.
 
     Raises
     ------
     ReleaseError
-        On any lint problem, a failed ``generate_assignment``, or a secret line in the release.
+        Naming every problem, after removing ``course/release/<assignment>/``.
+    """
+    out = Path(course) / "release" / assignment
+    problems = release_file_problems(out)
+    leaks = scan_for_secrets(sorted((Path(course) / "source" / assignment).glob("*.ipynb")), [out])
+    problems += [f"{path.relative_to(out).as_posix()}: {kind} line: {line}"
+                 for path, kind, line in leaks[:20]]
+    if problems:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ReleaseError(f"release of {assignment} refused and removed ({out}):\n"
+                           + "\n".join(f"  - {p}" for p in problems))
+
+
+def release(course: Path, assignment: str, run=None) -> Path:
+    """Lint, run ``nbgrader generate_assignment --force``, and check the release (secret lines,
+    markers and jupytext metadata in any file, see :func:`check_release`).
+
+    ``run`` is a callable ``run(args, course) -> CompletedProcess`` running nbgrader (defaults to
+    ``course_tools.grade._nbgrader``). Returns the release folder. A refused release is removed,
+    so that no half-checked student version is left where it could be handed out.
+
+    Raises
+    ------
+    ReleaseError
+        On any lint problem, a failed ``generate_assignment``, or a refused release.
     """
     course = Path(course)
     problems = lint_assignment(course, assignment)
@@ -309,12 +376,8 @@ def release(course: Path, assignment: str, run=None) -> Path:
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr or "").splitlines() if "ERROR" in ln or "Error" in ln]
         raise ReleaseError(f"nbgrader generate_assignment failed: {' | '.join(lines[-3:])}")
-    out = course / "release" / assignment
-    leaks = scan_for_secrets(sorted((course / "source" / assignment).glob("*.ipynb")), [out])
-    if leaks:
-        raise ReleaseError(f"release of {assignment} contains secret lines:\n" + "\n".join(
-            f"  - {path.name}: {kind}: {line}" for path, kind, line in leaks[:20]))
-    return out
+    check_release(course, assignment)
+    return course / "release" / assignment
 
 
 def main(argv: list[str] | None = None) -> int:

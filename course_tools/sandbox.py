@@ -43,11 +43,13 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 KERNEL_NAME = "course-sandbox"
 CLONE_NEWNS = 0x00020000
+PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 32, 4096, 16384, 1 << 18)
 
@@ -216,6 +218,21 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
         os.chmod(conn, 0o600)
         os.chmod(sandbox, 0o711)  # the sandbox user may pass through to work/, not list or write
         status["uid"] = uid
+    ipc = False
+    try:
+        info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    if is_root and uid is not None and info.get("transport") == "ipc":
+        # The kernel binds its Unix sockets in this folder: its own, closed to every other user.
+        ipc_dir = Path(info.get("ip", "")).parent
+        if ipc_dir.is_dir() and ipc_dir != Path("/"):
+            os.chown(ipc_dir, uid, uid)
+            os.chmod(ipc_dir, 0o700)
+            ipc = True
+    status["namespace"] = bool(is_root and uid is not None
+                               and namespace_argv(uid, [], ipc) is not None)
+    status["network"] = "cut" if status["namespace"] and ipc else "not cut"
     _limit(resource.RLIMIT_AS, (_env_float("COURSE_SANDBOX_MEM_MB") or 0) * 2**20)
     _limit(resource.RLIMIT_CPU, _env_float("COURSE_SANDBOX_CPU_S"))
     _limit(resource.RLIMIT_FSIZE, (_env_float("COURSE_SANDBOX_FSIZE_MB") or 0) * 2**20)
@@ -226,23 +243,59 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
         write_status(sandbox, status)  # written before the user switch: not writable by the kernel
     except OSError:
         pass
-    if is_root and uid is not None:
-        nproc = _env_float("COURSE_SANDBOX_NPROC")
-        if nproc:
-            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    os.chdir(work)
     env = dict(os.environ)
     env.update(HOME=str(work), TMPDIR=str(work / "tmp"), IPYTHONDIR=str(work / ".ipython"),
                MPLCONFIGDIR=str(work / ".config"), XDG_CONFIG_HOME=str(work / ".config"),
                XDG_CACHE_HOME=str(work / ".config"), JUPYTER_RUNTIME_DIR=str(work / "tmp"))
     for key in [k for k in env if k.startswith("COURSE_SANDBOX_")]:
         del env[key]
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn),
-                              *(extra_args or [])], env)
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn), *(extra_args or [])]
+    if is_root and uid is not None:
+        nproc = _env_float("COURSE_SANDBOX_NPROC")
+        if nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+        argv = namespace_argv(uid, kernel, cut_network=ipc)
+        if argv is not None:
+            os.chdir(work)
+            _die_with_parent()
+            os.execve(argv[0], argv, env)
+        # No util-linux tools: drop to the sandbox user here (no PID namespace; reported).
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.chdir(work)
+    os.execve(sys.executable, kernel, env)
 
+
+def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] | None:
+    """The command that runs ``kernel`` as PID 1 of a new PID namespace as user ``uid``.
+
+    ``unshare --pid --fork --kill-child --mount-proc`` (util-linux): the kernel is PID 1 of its own
+    PID namespace, with its own ``/proc``; when it exits or is killed, the Linux kernel kills every
+    process left in the namespace, and when ``unshare`` itself is killed (as jupyter_client kills
+    a kernel) ``--kill-child`` kills the kernel first. ``--net`` (when ``cut_network``) gives it a
+    network namespace of its own with only a loopback device that is down: no network at all; the
+    kernel then talks to nbgrader over Unix sockets (``ipc`` transport), which live in the file
+    system, not in a network namespace. ``setpriv --reuid --regid --clear-groups --no-new-privs``
+    drops to the sandbox user and group with no supplementary groups and no way to regain
+    privileges (no set-user-id programs). Returns None when either tool is missing.
+    """
+    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+    if not unshare or not setpriv:
+        return None
+    return [unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
+            *(["--net"] if cut_network else []), "--",
+            setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--", *kernel]
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process (then ``unshare``) when the grading process that started it
+    dies, so that a killed grading run leaves no kernel behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
