@@ -12,10 +12,17 @@ environment variables that the grading pipeline sets for each nbgrader process:
     ``<dir>/work``, *except notebooks*: nbgrader writes the notebook it is executing, hidden tests
     included, into that folder, and a student's code must not read it. The kernel runs in the copy.
 ``COURSE_SANDBOX_UID``
-    When the launcher runs as root, it drops to this user and group id (no supplementary groups)
-    after copying, so the kernel cannot read files that are not readable by others, and cannot write
-    the gradebook or any file of the course. The pipeline gives each parallel worker its own id, so
-    two students graded at the same time cannot read each other's sandbox.
+    When the launcher runs as root, the kernel runs as this user and group id, with no
+    supplementary groups and no way to regain privileges, as PID 1 of a PID namespace of its own
+    (:func:`namespace_argv`: util-linux ``unshare --pid --fork --kill-child --mount-proc`` then
+    ``setpriv --reuid --regid --clear-groups --no-new-privs``). It cannot read files that are not
+    readable by others, cannot write the gradebook or any file of the course, sees only its own
+    processes, and everything it starts dies with it. The pipeline gives every student a fresh id
+    (``course_tools.sandbox_runs``), so no student can reach another's sandbox folder or kernel.
+    When the connection file uses the ``ipc`` transport (the pipeline's choice), the kernel also gets
+    a network namespace of its own (``--net``: no network at all) and the folder of its Unix sockets
+    is handed to the sandbox user, closed to everyone else. The launcher also asks Linux to kill it
+    (``PR_SET_PDEATHSIG``) when the grading process that started it dies.
 ``COURSE_SANDBOX_HIDE``
     Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
     enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
@@ -28,12 +35,26 @@ environment variables that the grading pipeline sets for each nbgrader process:
     number of processes of the sandbox user. A kernel over its address space gets a ``MemoryError``;
     over its CPU time it is killed, which ``ResilientExecute`` reports as ``KernelDied``.
 
+Why these tools: the PID namespace makes "nothing outlives the student" a guarantee of the Linux
+kernel rather than a search of ``/proc`` that a process forking in a loop can escape; ``unshare``
+and ``setpriv`` are util-linux's maintained implementations (already on every Debian system),
+replacing hand-written ``setuid`` code; bubblewrap was not chosen because, run as root, its user
+switch maps back to root and it exits on the interrupt signal that per-cell time limits rely on.
+The mount namespace that hides the course is still made with ``mount(2)`` through ctypes
+(:func:`_hide`): it needs bind mounts of the Python installation back into a covered folder, which
+would otherwise need a shell script run inside ``unshare --mount``.
+
 What it does not do (limits, stated in the README too): without root, there is no user switch and no
-mount namespace, only the working-folder copy and the resource limits; files readable by every user
-elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; the
-kernel can use the network (loopback included); and the student's code shares the kernel with the
-tests, so it can still redefine what the tests call. ``write_status`` records what was applied in
-``<dir>/status.json`` (written before the user switch) for the pipeline's report.
+namespace, only the working-folder copy and the resource limits; files readable by every user
+elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; with
+the ``tcp`` transport the network is not cut; and the student's code shares the kernel with the
+tests, so it can still redefine what the tests call (``course_tools.tamper`` detects the common
+ways of doing so). ``write_status`` records what was applied in ``<dir>/status.json`` (written
+before the user switch) for the pipeline's report. Sources: util-linux ``unshare(1)`` and
+``setpriv(1)`` manual pages; ``pid_namespaces(7)`` (PID 1 and the killing of a namespace's
+processes); jupyter_client's ``LocalProvisioner.send_signal`` (an interrupt goes to the kernel's
+process group: the kernel gets it, and ``unshare`` survives it, as the robustness tests check with
+cells over their time limit).
 """
 
 from __future__ import annotations

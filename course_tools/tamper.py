@@ -13,21 +13,24 @@ prevented from outside the kernel; it can be *detected*. Two nbgrader preprocess
     statement (not in an expression, which nbgrader may read as a partial-credit score). Each probe
     holds two fresh random nonces and
 
-    * prints the first nonce followed by a list of findings: transformers or shell methods that are
-      not IPython's or ipykernel's own, a trace or profile function, a rebound ``AssertionError``,
-      builtins that are not the interpreter's own, ``numpy.testing``/``pandas.testing`` functions or
-      ``numpy.isclose``/``allclose``/``math.isclose`` that no longer fail on unequal values, and the
-      test cells whose appended line ran (their *trace*);
-    * then fails on purpose: ``assert 0, "<second nonce>"`` must give an ``AssertionError`` whose
-      message is that nonce.
+    * prints the first nonce (a missing print is noted in the report, not counted as tampering on
+      its own: a busy kernel can deliver printed output late);
+    * checks the kernel's test machinery: transformers or shell methods that are not IPython's or
+      ipykernel's own, a trace or profile function, a rebound ``AssertionError``, builtins that are
+      not the interpreter's own, a replaced ``sys.stdout``, ``numpy.testing``/``pandas.testing``
+      functions or ``numpy.isclose``/``allclose``/``math.isclose`` that no longer fail on unequal
+      values; and lists the test cells whose appended line ran (their *trace*);
+    * then fails on purpose: ``assert 0, "<second nonce> <report>"`` must give an
+      ``AssertionError`` whose message is the second nonce followed by that report (one error
+      message, which the kernel sends in order with the test results).
 
     The probe's checks run in fresh globals (``exec`` with the builtins module), so a student's own
     variable named ``sum``, ``type`` or ``max`` is not mistaken for tampering.
 
 ``CheckCanaries`` (after ``ResilientExecute`` and ``ClearMetadataPreprocessor``, before outputs are
 capped and grades saved)
-    Reads each probe's outputs: a probe that printed nothing, printed findings, did not fail, or
-    failed with another error means the tests may not have run as written. So does a test cell that
+    Reads each probe's outputs: a probe that did not fail, failed with another error or another
+    message, or reported findings means the tests may not have run as written. So does a test cell that
     shows neither an error nor its trace (it was skipped). A probe that did not run because the
     kernel died earlier (``KernelDied``/``NotRun``) is no finding: every test after it scores zero.
     It then removes the probes and the appended lines (they never reach the autograded notebook,
@@ -162,7 +165,11 @@ if ip is not None:
         if alias in ip.user_ns and module in sys.modules and ip.user_ns[alias] is not sys.modules[module]:
             if isinstance(ip.user_ns[alias], types.ModuleType) or module != "math":
                 found.append("the name " + alias + " no longer refers to " + module)
-print(NONCE, repr(found), repr(list(sys.__dict__.get(TRACES, []))))
+out = getattr(sys.stdout, "__class__", None)
+if not getattr(out, "__module__", "").startswith(("ipykernel.", "IPython.")):
+    found.append("sys.stdout was replaced")
+print(NONCE)
+REPORT = repr((found, list(sys.__dict__.get(TRACES, []))))
 '''
 
 
@@ -190,9 +197,9 @@ def probe_source(nonce: str, fail_nonce: str, traces: str) -> str:
     names = {"NONCE": nonce, "TRACES": traces, "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES,
              "SHELL_METHODS": _SHELL_METHODS, "KERNEL_METHODS": _KERNEL_METHODS}
     return ("import builtins as _cnry_b\n"
-            f"_cnry_b.exec({_PROBE!r}, {{'__builtins__': _cnry_b, **{names!r}}})\n"
-            "del _cnry_b\n"
-            f"assert 0, {fail_nonce!r}")
+            f"_cnry_g = {{'__builtins__': _cnry_b, **{names!r}}}\n"
+            f"_cnry_b.exec({_PROBE!r}, _cnry_g)\n"
+            f"assert 0, {fail_nonce!r} + ' ' + _cnry_g['REPORT']")
 
 
 class AddCanaries(NbGraderPreprocessor):
@@ -235,6 +242,7 @@ def _text(output) -> str:
 def check(nb, plan: dict) -> list[str]:
     """Findings from the executed probes of ``plan`` (from :class:`AddCanaries`) in ``nb``."""
     findings: dict[str, str] = {}  # finding -> where it was first seen
+    notes: dict[str, str] = {}  # not evidence of tampering; reported only with findings
 
     def add(what: str, where: str) -> None:
         findings.setdefault(what, where)
@@ -250,28 +258,28 @@ def check(nb, plan: dict) -> list[str]:
         gid = previous.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         where = f"after cell {probe['after'] - sum(i < probe['after'] for i in probe_at)}" + (
             f" ({gid})" if gid else "")
-        printed = [line for o in outputs if o.get("output_type") == "stream"
-                   and o.get("name") == "stdout" for line in _text(o).splitlines()
-                   if line.startswith(probe["nonce"] + " ")]
-        traces = None
+        printed = any(line.strip() == probe["nonce"] for o in outputs
+                      if o.get("output_type") == "stream" for line in _text(o).splitlines())
         if not printed:
-            add("a check printed nothing (its output was suppressed or the cell did not run)",
-                where)
-        else:
-            rest = printed[-1][len(probe["nonce"]) + 1:]
-            try:
-                split = rest.index("] [") + 1
-                found, traces = ast.literal_eval(rest[:split]), ast.literal_eval(rest[split + 1:])
-            except (ValueError, SyntaxError):
-                add("a check printed an unreadable report", where)
-                found = []
-            for item in found:
-                add(item, where)
-        if not (len(errors) == 1 and errors[0].get("ename") == "AssertionError"
-                and errors[0].get("evalue") == probe["fail"]):
+            notes.setdefault("a check's printed output did not arrive (output redirected, or "
+                             "delivered late by a busy kernel); not counted as tampering", where)
+        traces = None
+        failed = [o for o in errors if o.get("ename") == "AssertionError"
+                  and str(o.get("evalue", "")).startswith(probe["fail"] + " ")]
+        if len(errors) != 1 or not failed:
             shown = ", ".join(str(o.get("ename")) for o in errors) or "no error"
             add(f"a check that must fail did not fail as it must ({shown}): failures of tests may "
                 "have been hidden", where)
+        else:
+            rest = str(failed[0]["evalue"])[len(probe["fail"]) + 1:]
+            try:
+                found, traces = ast.literal_eval(rest)
+                found, traces = [str(f) for f in found], [str(t) for t in traces]
+            except (ValueError, SyntaxError, TypeError):
+                add("a check gave an unreadable report", where)
+                found = []
+            for item in found:
+                add(item, where)
         test = plan["tests"].get(probe["after"])
         if test is not None and traces is not None:
             test_errors = [o for o in previous.get("outputs", [])
@@ -279,13 +287,22 @@ def check(nb, plan: dict) -> list[str]:
             if not test_errors and test["token"] not in traces:
                 add(f"test cell {test['grade_id']!r} passed without running to its end (it was "
                     "skipped or cut short)", where)
+    if findings:
+        findings.update((what, where) for what, where in notes.items() if what not in findings)
     return [f"{what} (first seen {where})" for what, where in findings.items()]
 
 
 def strip(nb, plan: dict) -> None:
     """Remove the probes and the lines appended to test cells (in place)."""
     for index, test in plan["tests"].items():
-        nb.cells[int(index)].source = test["source"]
+        cell = nb.cells[int(index)]
+        cell.source = test["source"]
+        # A traceback shows lines around the failing one: drop the appended line from it.
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = ["\n".join(line for line in str(frame).split("\n")
+                                                 if "_cnry_s" not in line)
+                                       for frame in output.get("traceback", [])]
     for probe in sorted(plan["probes"], key=lambda p: p["index"], reverse=True):
         del nb.cells[probe["index"]]
 
@@ -301,6 +318,8 @@ class CheckCanaries(NbGraderPreprocessor):
         strip(nb, plan)
         nb.metadata.setdefault(KEY, {})["tamper"] = findings
         resources[KEY]["tamper"] = findings
+        if resources[KEY].get("leftover_processes"):
+            nb.metadata[KEY]["leftover_processes"] = resources[KEY]["leftover_processes"]
         if findings:
             self.log.warning("[course_tools] tampering suspected: %s", " | ".join(findings))
         return nb, resources

@@ -31,7 +31,9 @@ def _zip_symlink(archive: zipfile.ZipFile, name: str, target: str) -> None:
 
 
 def _zeros(archive: zipfile.ZipFile, name: str, size: int) -> None:
-    with archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as fh:
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as fh:
         block = bytes(1 << 20)
         for _ in range(size >> 20):
             fh.write(block)

@@ -49,7 +49,7 @@ TAMPER = {
     "t_numpy_testing": ("import numpy.testing\n"
                         "numpy.testing.assert_allclose = lambda *a, **k: None\n"
                         "np.isclose = lambda *a, **k: True"),
-    "t_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0",
+    "t_builtins": "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.all = lambda x: True",
 }
 HONEST = {"correct": FULL, "partly_wrong": 6.0, "blank": 0.0}
 
