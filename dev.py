@@ -59,10 +59,15 @@ BROWSER_PACKAGES = ["chromium"]
 #: Debian packages for the PDF: the LaTeX that Sphinx's LaTeX writer needs (fncychap, titlesec,
 #: tabulary, framed, wrapfig, capt-of, needspace... are in texlive-latex-extra), XeLaTeX (Jupyter
 #: Book's LaTeX layer, sphinx-jupyterbook-latex, always uses it) with the GNU FreeFont fonts Sphinx
-#: picks for it, latexmk to run it, and pdftotext (poppler-utils) for the PDF test.
-#: About 85 MB to download.
+#: picks for it, latexmk to run it, pdftotext (poppler-utils) for the PDF test, and a CJK font for
+#: the Chinese and Japanese characters of the glossary and the reference audit (fonts-wqy-microhei,
+#: about 2 MB: its CJK Unified Ideographs cover 藤本隆宏 too; book/_ext/latex/cjkfallback.sty).
+#: About 87 MB to download.
 PDF_PACKAGES = ["texlive-latex-recommended", "texlive-latex-extra", "texlive-fonts-recommended",
-                "texlive-xetex", "fonts-freefont-otf", "tex-gyre", "latexmk", "poppler-utils"]
+                "texlive-xetex", "fonts-freefont-otf", "tex-gyre", "latexmk", "poppler-utils",
+                "fonts-wqy-microhei"]
+#: The CJK font file that fonts-wqy-microhei installs (fontconfig finds it as "WenQuanYi Micro Hei").
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 PDF_TOOLS = ["xelatex", "latexmk", "pdftotext", "kpsewhich"]
 
 
@@ -104,6 +109,8 @@ def ensure_latex() -> bool:
         probe = subprocess.run(["kpsewhich", "fncychap.sty", "ucharclasses.sty", "FreeSerif.otf"],
                                capture_output=True, text=True)
         missing = [] if len(probe.stdout.split()) == 3 else ["a LaTeX package or font"]
+        if not CJK_FONT.exists():
+            missing.append("the CJK font")
     return ensure_debian_packages(PDF_PACKAGES, bool(missing), "the PDF")
 
 

@@ -27,11 +27,11 @@ c.ClearSolutions.enforce_metadata = True
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from course_tools.feedback import RedactHiddenTests  # noqa: E402
+from course_tools.preprocessors import RedactHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# Autograding that survives real submissions (see course_tools/preprocessors.py):
+# Autograding that survives real submissions (see course_tools/preprocessors/):
 # - ResilientExecute: a kernel that dies (os._exit, crash, CPU/memory limit) fails only the cell it
 #   died in and the cells after it, instead of aborting the notebook;
 # - RelabelGradeCellStderr: a warning printed to stderr in a test cell no longer scores it zero;
@@ -40,14 +40,13 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course_tools.preprocessors import (CapOutputSize, RelabelGradeCellStderr,  # noqa: E402
-                                        ResilientExecute)
+from course_tools.preprocessors import (AddCanaries, CapOutputSize,  # noqa: E402
+                                        CheckCanaries, RelabelGradeCellStderr, ResilientExecute)
 
 # - AddCanaries / CheckCanaries: canary cells after each test cell show whether student code changed
 #   how the tests ran (transformers, patched shell or assertion helpers...); they are removed before
 #   grades are saved and recorded in the notebook's metadata for the grading report
-#   (course_tools/tamper.py).
-from course_tools.tamper import AddCanaries, CheckCanaries  # noqa: E402
+#   (course_tools/preprocessors/tamper.py).
 
 c.Autograde.autograde_preprocessors = [
     AddCanaries, ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, CheckCanaries,

@@ -18,8 +18,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,15 +32,16 @@ BIN = Path(sys.executable).parent
 CHANGED_PAGE = Path("chapters") / "conclusion.md"
 
 
-def _copy(dst: Path) -> Path:
-    shutil.copytree(ROOT / "book", dst / "book", symlinks=True,
-                    ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    shutil.copytree(ROOT / "notebooks", dst / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (dst / "assignments").mkdir()
-    shutil.copy2(ROOT / "assignments" / "nbgrader_config.py", dst / "assignments")
-    shutil.copytree(ROOT / "assignments" / "source", dst / "assignments" / "source")
-    return dst / "book"
+def _load_copy_book():
+    """``copy_book`` of the book tests (tests/book/book_copy.py), loaded by path, so that the
+    benchmark builds exactly the scratch copy the tests build."""
+    spec = importlib.util.spec_from_file_location("book_copy", ROOT / "tests" / "book" / "book_copy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.copy_book
+
+
+copy_book = _load_copy_book()
 
 
 def _build(book: Path) -> float:
@@ -60,7 +61,7 @@ def measure(runs: int) -> dict[str, list[float]]:
     cold, warm = [], []
     for i in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
-            book = _copy(Path(tmp))
+            book = copy_book(Path(tmp))
             cold.append(_build(book))
             page = book / CHANGED_PAGE
             page.write_text(page.read_text("utf-8") + f"\nA sentence added for benchmark run {i}.\n",

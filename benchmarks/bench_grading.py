@@ -9,7 +9,7 @@ expected autograded points of each kind (out of 9) are stated and checked.
 For each class size (10, 30, 60 by default) and each run, two identical copies of the released
 course get identical copies of the submissions in ``submitted/``; then
 
-- *pipeline*: ``course_tools.grade.run_pipeline("ps1", course)`` with its defaults (students graded
+- *pipeline*: ``course_tools.pipeline.run_pipeline("ps1", course)`` with its defaults (students graded
   ``os.cpu_count()`` at a time, pre-flight, sandboxed kernels, feedback, export, report);
 - *pipeline without feedback*: the same with ``feedback=False`` (``--no-feedback``), the same work
   as plain ``nbgrader autograde``, in a third copy;
@@ -52,8 +52,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import fill_solutions, load_nb, run_tool, save_nb  # noqa: E402
-import course_tools.grade as _grade  # noqa: E402
-from course_tools.grade import question_scores, run_pipeline  # noqa: E402
+import course_tools.sandbox.uids as _uids  # noqa: E402
+from course_tools.pipeline import run_pipeline  # noqa: E402
+from course_tools.report.scores import question_scores  # noqa: E402
 from course_tools.release import release  # noqa: E402
 
 ASSIGNMENT = "ps1"
@@ -163,7 +164,7 @@ def compare_grades(pipeline: Path, serial: Path, students: list[str]) -> dict:
 
 def _time_pipeline(course: Path, feedback: bool = True) -> float:
     """Seconds for the whole pipeline (feedback included unless ``feedback`` is False)."""
-    _grade.SANDBOX_UID_BASE = BENCH_UID_BASE
+    _uids.SANDBOX_UID_BASE = BENCH_UID_BASE
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
         result = run_pipeline(ASSIGNMENT, course=course, feedback=feedback,

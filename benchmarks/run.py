@@ -159,7 +159,7 @@ def run_grading(quick: bool) -> tuple[str, list]:
     bare = med(big["pipeline_no_feedback"])
     both = med([a + f for a, f in zip(big["serial"], big["serial_feedback"])])
     text = (f"Class sizes {', '.join(str(s) for s in sizes)}; {runs} run(s) of each. Our pipeline: "
-            f"`course_tools.grade.run_pipeline` with its defaults ({os.cpu_count()} students at a "
+            f"`course_tools.pipeline.run_pipeline` with its defaults ({os.cpu_count()} students at a "
             "time, sandboxed kernels, pre-flight, feedback, export, report), and the same with "
             "`--no-feedback`. Serial: plain `nbgrader autograde ps1` over the same submissions in "
             "an identical copy of the course, then `nbgrader generate_feedback ps1` (timed "

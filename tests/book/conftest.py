@@ -1,39 +1,23 @@
 """One strict, clean book build per test session, shared by tests/book and tests/browser.
 
-``clean_book_build`` copies ``book/`` and ``notebooks/`` to a scratch folder and runs the strict
-build there (``jupyter-book build --warningiserror --nitpick --keep-going``), so the tests never
-depend on, or disturb, a build in the working tree. The result is kept in this module, so every
-fixture that calls it in the same session (``clean_build`` here, ``built_html`` in
+``clean_book_build`` copies ``book/`` and ``notebooks/`` to a scratch folder (``copy_book``, from
+``book_copy.py``, which ``benchmarks/bench_book.py`` uses too) and runs the strict build there
+(``jupyter-book build --warningiserror --nitpick --keep-going``), so the tests never depend on,
+or disturb, a build in the working tree. The result is kept in this module, so every fixture
+that calls it in the same session (``clean_build`` here, ``built_html`` in
 tests/browser/conftest.py) gets the same folder and the book is built once.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_tool
+from book.book_copy import copy_book  # noqa: F401 - also imported from here by tests/browser
+from conftest import run_tool
 
 _SESSION: dict[str, tuple[Path, int, str]] = {}
-
-
-def copy_book(dst: Path) -> Path:
-    """Copy book/ and notebooks/ (the labs are linked into the book as book/labs) into ``dst``.
-
-    The nbgrader course's config and sources come along too: the build releases the student
-    versions from ``../assignments`` (book/_ext/student_versions.py). Returns ``dst / "book"``.
-    """
-    shutil.copytree(ROOT / "book", dst / "book", symlinks=True,
-                    ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    shutil.copytree(ROOT / "notebooks", dst / "notebooks",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (dst / "assignments").mkdir()
-    shutil.copy2(ROOT / "assignments" / "nbgrader_config.py", dst / "assignments")
-    shutil.copytree(ROOT / "assignments" / "source", dst / "assignments" / "source",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    return dst / "book"
 
 
 def build_book(book: Path, *extra: str, timeout: float = 3000) -> tuple[int, str]:

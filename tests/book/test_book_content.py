@@ -16,7 +16,7 @@ BOOK = ROOT / "book"
 CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 TERM = re.compile(r"\{term\}`([^`<]+?)(?:\s*<([^>]+)>)?`")
 GUIDE = re.compile(r"```\{guided-reading\}\s+(\S+)")
-VERDICTS = {"correct", "corrected", "duplicate", "dropped"}
+VERDICTS = {"correct", "corrected", "unverified", "duplicate", "dropped"}
 DIFFICULTIES = {"introductory", "intermediate", "advanced"}
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from course_tools import syllabus as sk
+import seminar_kit as sk
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"

@@ -124,3 +124,23 @@ def test_the_title_check_notices_a_missing_chapter():
     titles = {"chapters/a": "What upgrading means", "chapters/b": "A chapter that is not there"}
     text = "Contents\n2. What up-\ngrading means ........ 12\n"
     assert missing_titles(text, titles) == ["chapters/b"]
+
+
+def cjk_missing(pdf_text: str, words: list[str]) -> list[str]:
+    """The Chinese or Japanese words that do not occur in the PDF's text (spaces ignored)."""
+    flat = re.sub(r"\s+", "", pdf_text)
+    return [word for word in words if re.sub(r"\s+", "", word) not in flat]
+
+
+def test_pdf_prints_the_chinese_and_japanese_characters(book_pdf):
+    """Issue 17: the glossary's Chinese terms and the audit's Japanese name are in the PDF's text
+    (book/_ext/latex/cjkfallback.sty with Debian's fonts-wqy-microhei); XeLaTeX drops a character
+    its font lacks, so a missing font shows here as missing text."""
+    book, pdf = book_pdf
+    terms = [e["zh"] for e in yaml.safe_load((book / "data" / "glossary_zh.yaml").read_text("utf-8"))]
+    words = terms + ["藤本", "隆宏", "术语对照表"]
+    assert cjk_missing(_pdf_text(pdf), words) == []
+
+
+def test_the_cjk_check_notices_missing_characters():
+    assert cjk_missing("Chinese: 吸收能 力 (xīshōu nénglì)", ["吸收能力", "藤本"]) == ["藤本"]

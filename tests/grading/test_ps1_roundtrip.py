@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import fill_solutions, load_nb, save_nb
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 
 # Autograded points in ps1: unit_cost 2, progress_ratio 1, exponent 1, fit 3, compare_phases 2.
 PS1_AUTOGRADED_MAX = 9.0

@@ -1,7 +1,7 @@
 """ps2 (catch-up under unilateral learning): validation, exact autograded scores, answer key.
 
 The three submissions are graded once per module through the instructor pipeline
-(course_tools.grade.run_pipeline) in a scratch copy of the course.
+(course_tools.pipeline.run_pipeline) in a scratch copy of the course.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from conftest import (COURSE, fill_solutions, hidden_test_lines, load_nb, nbgrader_meta, run_tool,
                       save_nb, src)
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 from learning_dynamics import catchup
 
 ASSIGNMENT = "ps2"

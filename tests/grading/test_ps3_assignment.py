@@ -1,7 +1,7 @@
 """ps3 (March's exploration and exploitation): validation, exact autograded scores, answer key.
 
 The three submissions are graded once per module through the instructor pipeline
-(course_tools.grade.run_pipeline) in a scratch copy of the course. The answer key is compared draw
+(course_tools.pipeline.run_pipeline) in a scratch copy of the course. The answer key is compared draw
 for draw with learning_dynamics.march.simulate at its default options, which ps3's conventions copy.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 from conftest import (COURSE, fill_solutions, hidden_test_lines, load_nb, nbgrader_meta, run_tool,
                       save_nb, src)
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 from learning_dynamics import march
 from test_ps2_assignment import rubric_problems
 

@@ -28,7 +28,7 @@ import yaml
 
 from conftest import (COURSE, HIDDEN_MARKERS, fill_solutions, hidden_test_lines, load_nb, nbgrader_meta,
                       run_tool, save_nb, solution_lines, src)
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 
 ASSIGNMENT = "ps4"
 AUTOGRADED = {"test_cps_fidelity": 1, "test_simulate_step": 2, "test_simulate_checks": 1,

@@ -31,7 +31,7 @@ import yaml
 
 from conftest import (COURSE, HIDDEN_MARKERS, fill_solutions, hidden_test_lines, load_nb, nbgrader_meta,
                       run_tool, save_nb, solution_lines, src)
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 
 ASSIGNMENT = "ps5"
 AUTOGRADED = {"test_network": 2, "test_trust": 2, "test_degroot": 2, "test_newcomer": 2,

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import (HIDDEN_MARKERS, SOLUTION_MARKERS, hidden_test_lines, load_nb, save_nb,
                       solution_lines, src, fill_solutions)
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 
 # Lines that legitimately appear both in a solution and in the student's starting code or tests.
 TRIVIAL = {"return", "pass", "else:", "try:", "rows = {}"}

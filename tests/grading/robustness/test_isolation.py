@@ -28,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from conftest import fill_solutions, load_nb, save_nb, src
-from course_tools.grade import autograde, question_scores
+from course_tools.autograde.grader import autograde
+from course_tools.report.scores import question_scores
 from course_tools.release import release
 from robust_fixtures import FULL, _append, make_course
 

@@ -24,7 +24,7 @@ import json, resource, signal, sys
 from pathlib import Path
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (100 << 20, 100 << 20))
-from course_tools.grade import collect
+from course_tools.intake.folders import collect
 from course_tools.preflight import preflight
 subs, course = Path(sys.argv[1]), Path(sys.argv[2])
 skipped = collect(subs, course, "ps1")

@@ -18,8 +18,12 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, load_nb, run_tool, save_nb
-from course_tools.grade import autograde, question_scores, reconcile, run_pipeline
-from course_tools.release import release, scan_for_secrets
+from course_tools.autograde.grader import autograde
+from course_tools.pipeline import run_pipeline
+from course_tools.release import release
+from course_tools.report.reconcile import reconcile
+from course_tools.report.scores import question_scores
+from course_tools.secrets import scan_for_secrets
 from robust_fixtures import EXPECTED, FULL, PLAIN, _append, build_submissions, make_course
 
 
@@ -252,7 +256,7 @@ def test_a_grade_is_never_replaced_by_an_empty_result(mixed):
 
 
 def test_reconciliation_reports_a_lost_submission():
-    from course_tools.grade import StudentOutcome
+    from course_tools.autograde.grader import StudentOutcome
 
     scores = pd.DataFrame({"student_id": ["a"], "score": [1.0]})
     outcomes = [StudentOutcome("a", "graded"), StudentOutcome("b", "failed", "x")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import load_nb, save_nb
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 from course_tools.release import ReleaseError, release
 
 STALE_KEY = """# %%

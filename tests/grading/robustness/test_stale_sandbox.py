@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT, fill_solutions, load_nb, save_nb, tool_env
-from course_tools.grade import autograde
+from course_tools.autograde.grader import autograde
 from course_tools.release import release
 from robust_fixtures import _append, make_course
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from conftest import fill_solutions, load_nb, save_nb, src
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 from course_tools.release import release
 from robust_fixtures import FULL, make_course
 

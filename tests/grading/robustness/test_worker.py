@@ -1,4 +1,4 @@
-"""The long-lived grading processes (``course_tools.autograde_worker``) lose no student.
+"""The long-lived grading processes (``course_tools.autograde.worker``) lose no student.
 
 One job grades five students in turn: a kernel that kills its grading process, a correct
 submission, one that writes fake protocol answers to the file descriptors it inherited, one that
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import fill_solutions, load_nb, save_nb
-from course_tools.grade import autograde, question_scores
+from course_tools.autograde.grader import autograde
+from course_tools.report.scores import question_scores
 from course_tools.release import release
 from robust_fixtures import FULL, _append, make_course
 

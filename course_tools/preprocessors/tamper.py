@@ -36,7 +36,7 @@ capped and grades saved)
     It then removes the probes and the appended lines (they never reach the autograded notebook,
     the scores or the feedback) and writes the findings to the notebook's metadata,
     ``metadata["course_tools"]["tamper"]`` (a list of sentences; empty when nothing was found), and
-    logs a warning. ``course_tools.grade`` reads them back (:func:`findings_of`): such a student is
+    logs a warning. ``course_tools.autograde.grader`` reads them back (:func:`findings_of`): such a student is
     reported as "needs review", never as a clean grade.
 
 Limits: this detects the family of generic tricks above, not code written against these very checks

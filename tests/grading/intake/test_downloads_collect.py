@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 from conftest import fill_solutions, load_nb, save_nb
-from course_tools.grade import run_pipeline
+from course_tools.pipeline import run_pipeline
 
 
 def test_downloads_folder_with_loose_files_and_an_archive(released, tmp_path):

@@ -18,7 +18,7 @@ environment variables that the grading pipeline sets for each nbgrader process:
     ``setpriv --reuid --regid --clear-groups --no-new-privs``). It cannot read files that are not
     readable by others, cannot write the gradebook or any file of the course, sees only its own
     processes, and everything it starts dies with it. The pipeline gives every student a fresh id
-    (``course_tools.sandbox_runs``), so no student can reach another's sandbox folder or kernel.
+    (``course_tools.sandbox.uids``), so no student can reach another's sandbox folder or kernel.
     When the connection file uses the ``ipc`` transport (the pipeline's choice), the kernel also gets
     a network namespace of its own (``--net``: no network at all) and the folder of its Unix sockets
     is handed to the sandbox user, closed to everyone else. The launcher also asks Linux to kill it
@@ -48,7 +48,7 @@ What it does not do (limits, stated in the README too): without root, there is n
 namespace, only the working-folder copy and the resource limits; files readable by every user
 elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; with
 the ``tcp`` transport the network is not cut; and the student's code shares the kernel with the
-tests, so it can still redefine what the tests call (``course_tools.tamper`` detects the common
+tests, so it can still redefine what the tests call (``course_tools.preprocessors.tamper`` detects the common
 ways of doing so). ``write_status`` records what was applied in ``<dir>/status.json`` (written
 before the user switch) for the pipeline's report. Sources: util-linux ``unshare(1)`` and
 ``setpriv(1)`` manual pages; ``pid_namespaces(7)`` (PID 1 and the killing of a namespace's
@@ -194,7 +194,7 @@ def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
 
 
 def write_status(sandbox: Path, status: dict) -> None:
-    """Record what the launcher applied (read back by ``course_tools.grade``)."""
+    """Record what the launcher applied (read back by ``course_tools.autograde.grader``)."""
     (sandbox / "status.json").write_text(json.dumps(status), encoding="utf-8")
 
 
@@ -320,5 +320,5 @@ def _die_with_parent() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: sandbox.py CONNECTION_FILE [KERNEL ARGUMENTS...]")
+        sys.exit("usage: launcher.py CONNECTION_FILE [KERNEL ARGUMENTS...]")
     launch(sys.argv[1], sys.argv[2:])

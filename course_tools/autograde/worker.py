@@ -6,7 +6,7 @@ is still graded on their own: separately staged, with their own sandbox settings
 wall-clock limit, enforced by the pipeline (which kills this process and starts a fresh one when a
 student runs over).
 
-    python -m course_tools.autograde_worker ASSIGNMENT [NBGRADER AUTOGRADE OPTIONS...]
+    python -m course_tools.autograde.worker ASSIGNMENT [NBGRADER AUTOGRADE OPTIONS...]
 
 run in the course root. The options are those of ``nbgrader autograde`` (for example
 ``--CourseDirectory.submitted_directory=preflight`` or ``--Execute.timeout=60``); they and the

@@ -1,0 +1,383 @@
+"""Stage 3: autograde each student on their own, after pre-flight, in the sandbox, with safe regrading.
+
+For each student ``_Grader`` stages a repaired copy (``course_tools.preflight``), keeps the previous
+autograded notebook aside, sends the student to one of ``jobs`` long-lived nbgrader processes
+(``course_tools.autograde.supervisor``) with the student's sandbox settings
+(``course_tools.sandbox``: a fresh user id per student, a run folder removed by a later run only
+once this one has provably ended), and turns the answer into a :class:`StudentOutcome` (graded,
+needs review or failed, with every problem found in the autograded notebook, tamper findings of
+``course_tools.preprocessors.tamper`` included). :func:`autograde` runs a class, retrying once
+a failure that says nothing about the submission. Called by ``course_tools.pipeline``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_tools import preflight as _preflight
+from course_tools.autograde.supervisor import _Worker
+from course_tools.nbgrader_tools import _db_url, _tool_env
+from course_tools.preprocessors.tamper import findings_of
+from course_tools.sandbox import launcher as _sandbox
+from course_tools.sandbox import runs as _runs
+from course_tools.sandbox import uids as _uids
+
+#: Wall-clock seconds allowed per notebook of a submission (also each kernel's CPU-time limit).
+DEFAULT_TIMEOUT = 600
+#: Address-space limit of a student's kernel (MB); numpy, pandas and matplotlib need about 1 GB.
+DEFAULT_MEMORY_MB = 3072
+#: Folder (relative to the course root) that holds the staged, repaired submissions.
+STAGED = "preflight"
+#: Environment variables read by ``course_tools.sandbox.launcher`` (set per student, never inherited).
+_SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDBOX_MEM_MB",
+                      "COURSE_SANDBOX_CPU_S", "COURSE_SANDBOX_FSIZE_MB", "COURSE_SANDBOX_UID",
+                      "COURSE_SANDBOX_NPROC", "COURSE_SANDBOX_MPL_FONTLIST")
+#: Failures that say nothing about the submission (a busy gradebook; a kernel that died or hung
+#: before running any cell); such a student is graded once more, alone, at the end of the run.
+_TRANSIENT = ("database is locked", "Kernel died before replying to kernel_info",
+              "Kernel didn't respond in", "can't start new thread",
+              "Resource temporarily unavailable")
+#: Error names in an autograded notebook and how the report explains them.
+_EXPLAINED = {
+    "CellTimeoutError": "timed out (cell time limit) and was interrupted",
+    "KernelDied": "killed the kernel (os._exit, a crash, or the CPU limit); later cells not run",
+    "MemoryError": "ran out of memory (kernel memory limit)",
+    "DeadKernelError": "killed the kernel",
+}
+
+
+#: Statuses of a student whose notebook was autograded (scores are in the gradebook).
+GRADED = ("graded", "needs review")
+
+
+@dataclass
+class StudentOutcome:
+    """What happened to one student's submission.
+
+    ``status`` is ``"graded"``, ``"needs review"`` (graded, but the canary cells found that the
+    student's code may have changed how the tests ran: the score is not to be trusted, see
+    ``course_tools.preprocessors.tamper``) or ``"failed"``; ``message`` says why a submission
+    failed or needs review; ``problems`` lists everything the report should tell the instructor.
+    """
+
+    student_id: str
+    status: str
+    message: str = ""
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    #: True when feedback was generated right after autograding (see ``autograde(feedback=...)``).
+    feedback: bool = False
+
+    def as_row(self) -> dict:
+        return {"student_id": self.student_id, "status": self.status, "message": self.message,
+                "problems": " | ".join(self.problems)}
+
+
+def _previous_total(course: Path, assignment: str, student: str) -> float | None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(_db_url(course)) as gb:
+        try:
+            return float(gb.find_submission(assignment, student).score)
+        except MissingEntry:
+            return None
+
+
+def tamper_findings(notebook: Path) -> list[str]:
+    """The tamper findings recorded by ``CheckCanaries`` in an autograded notebook, as
+    ``"<notebook>: <finding>"``; empty when none (or no canaries were configured)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return [f"{notebook.name}: {f}" for f in findings_of(nb) or []]
+
+
+def inspect_autograded(notebook: Path) -> list[str]:
+    """Problems visible in an autograded notebook: time-outs, dead kernel, memory, truncation."""
+    problems = []
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    left = nb.get("metadata", {}).get("course_tools", {}).get("leftover_processes")
+    if left:
+        problems.append(f"{notebook.name}: left {left} process(es) running after grading "
+                        "(a sandboxed kernel takes them down with it)")
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        label = f"{notebook.name} cell {index}" + (f" ({gid})" if gid else "")
+        for out in cell.get("outputs", []):
+            ename = str(out.get("ename", ""))
+            if out.get("output_type") == "error":
+                if ename in _EXPLAINED:
+                    problems.append(f"{label} {_EXPLAINED[ename]}")
+                elif ename.endswith("MemoryError"):
+                    problems.append(f"{label} {_EXPLAINED['MemoryError']}")
+            text = json.dumps(out, ensure_ascii=False)
+            if "[course_tools] output truncated" in text or "[course_tools] output removed" in text:
+                problems.append(f"{label}: output over the size limit was truncated")
+            stream = out.get("text", "")
+            stream = stream if isinstance(stream, str) else "".join(stream)
+            if out.get("output_type") == "stream" and stream.startswith("[stderr]"):
+                problems.append(f"{label}: wrote to stderr (a warning); shown as text, not scored "
+                                "as a failure")
+    return sorted(set(problems), key=problems.index)
+
+
+class _Grader:
+    """Autograde students one by one or in parallel, with staging, sandbox and safe regrading."""
+
+    def __init__(self, course: Path, assignment: str, timeout: float, jobs: int,
+                 cell_timeout: float | None, memory_mb: float | None, sandbox: bool,
+                 hide: list[Path]):
+        self.course, self.assignment, self.timeout = course, assignment, timeout
+        self.jobs = max(1, int(jobs))
+        self.cell_timeout, self.memory_mb = cell_timeout, memory_mb
+        self.sandbox = sandbox
+        self.root = os.geteuid() == 0
+        # Folders left by earlier runs that have provably ended (their lock is free) go first.
+        _runs.remove_stale_run_folders()
+        self.tmp, self._owner = _runs.make_run_folder()
+        os.chmod(self.tmp, 0o711)
+        self.fontlist = None
+        if sandbox:
+            _sandbox.write_kernelspec(self.tmp / "jupyter")
+            self.fontlist = _sandbox.font_cache()
+        self.hide = [str(p) for p in hide]
+        self._locks: list = []  # user ids claimed for students of this run, held to its end
+        self.slots: list[int] = list(range(self.jobs))
+        self.lock = threading.Lock()
+        self.startup_seconds = 60.0
+        self.workers: list[_Worker] | None = None
+        self.feedback = False
+
+    def close(self) -> None:
+        for worker in self.workers or []:
+            worker.stop(wait=10)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        for fh in self._locks:
+            fh.close()
+        self._owner.close()
+
+    def _worker_args(self) -> list[str]:
+        """``nbgrader autograde`` options shared by every student (see ``autograde.worker``)."""
+        args = [self.assignment, "--force", f"--CourseDirectory.submitted_directory={STAGED}",
+                f"--CourseDirectory.db_url={_db_url(self.course)}"]
+        if self.cell_timeout:
+            args.append(f"--Execute.timeout={int(self.cell_timeout)}")
+        if self.sandbox:
+            args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
+        return args
+
+    def _slot_args(self, slot: int) -> list[str]:
+        """Options of one job's process: with the sandbox as root, the kernel talks to nbgrader over
+        Unix sockets in a folder of this job (``ipc``), so that its network can be cut."""
+        if not (self.sandbox and self.root):
+            return []
+        ipc = self.tmp / f"ipc-{slot}"
+        ipc.mkdir(exist_ok=True)
+        return ["--KernelManager.transport=ipc", f"--KernelManager.ip={ipc / 'kernel'}"]
+
+    def _worker_env(self) -> dict:
+        """Environment of a worker process (the kernelspec of the sandbox on JUPYTER_PATH)."""
+        env = _tool_env()
+        if self.sandbox:
+            env["JUPYTER_PATH"] = (str(self.tmp / "jupyter") + os.pathsep
+                                   + env.get("JUPYTER_PATH", ""))
+        env = {k: v for k, v in env.items() if not k.startswith("COURSE_SANDBOX_")}
+        env["COURSE_GRADER_PID"] = str(os.getpid())  # the worker dies with this run
+        return env
+
+    def _job_env(self, uid: int | None, student_dir: Path) -> dict:
+        """Sandbox settings of one student's kernel: every ``COURSE_SANDBOX_*`` variable, set or
+        removed (None), so that nothing carries over from the previous student."""
+        env: dict = dict.fromkeys(_SANDBOX_VARIABLES)
+        if not self.sandbox:
+            return env
+        env["COURSE_SANDBOX_DIR"] = str(student_dir)
+        env["COURSE_SANDBOX_HIDE"] = os.pathsep.join(self.hide)
+        if self.memory_mb:
+            env["COURSE_SANDBOX_MEM_MB"] = str(self.memory_mb)
+        env["COURSE_SANDBOX_CPU_S"] = str(int(self.timeout) + 5)
+        env["COURSE_SANDBOX_FSIZE_MB"] = "200"
+        env["COURSE_SANDBOX_MPL_FONTLIST"] = self.fontlist
+        if self.root and uid is not None:
+            env["COURSE_SANDBOX_UID"] = str(uid)
+            env["COURSE_SANDBOX_NPROC"] = "256"
+        return env
+
+    def grade(self, student: str) -> StudentOutcome:
+        with self.lock:
+            if self.workers is None:
+                start = max(120.0, self.startup_seconds)
+                self.workers = [_Worker(slot, self._worker_args() + self._slot_args(slot),
+                                        self.course, self._worker_env(), start,
+                                        pass_fds=(self._owner.fileno(),))
+                                for slot in self.slots]
+                self.idle = list(self.workers)
+            worker = self.idle.pop()
+            # A user id of this student's own, never given to another student of this run.
+            uid = _uids.claim_uid(self._locks) if (self.sandbox and self.root) else None
+        outcome = None
+        try:
+            outcome = self._grade(student, worker, uid)
+            return outcome
+        finally:
+            if uid is not None:
+                # The kernel ran as PID 1 of its own PID namespace: what it started died with it.
+                # Anything of this uid still alive (it should never be) is killed; the id is never
+                # reused in this run anyway.
+                left = _uids._processes_of_uid(uid)
+                seen, deadline = set(left), time.monotonic() + 60
+                while left and time.monotonic() < deadline:
+                    _uids._kill(left)
+                    time.sleep(0.2)
+                    left = _uids._processes_of_uid(uid)
+                    seen.update(left)
+                if seen and outcome is not None:
+                    outcome.problems.append(
+                        f"left {len(seen)} process(es) of its sandbox user running after grading; "
+                        "they were killed" + (" (some could not be: that user id is not used "
+                                              "again in this run)" if left else ""))
+            with self.lock:
+                self.idle.append(worker)
+
+    def _grade(self, student: str, worker: _Worker, uid: int | None) -> StudentOutcome:
+        course, assignment = self.course, self.assignment
+        started = time.monotonic()
+        staged = course / STAGED / student / assignment
+        pre = _preflight.preflight(course / "submitted" / student / assignment, staged,
+                                   course / "release" / assignment)
+        problems = [p.message for p in pre.problems]
+        if not pre.ok:
+            fatal = "; ".join(p.message for p in pre.problems if p.fatal) or "nothing to grade"
+            previous = _previous_total(course, assignment, student)
+            if previous is not None:
+                fatal += (f"; the gradebook keeps the grade of an earlier run ({previous:g} points)")
+            return StudentOutcome(student, "failed", fatal, problems, time.monotonic() - started)
+
+        out_dir = course / "autograded" / student / assignment
+        backup = course / ".regrade-backup" / student / assignment
+        shutil.rmtree(backup, ignore_errors=True)
+        if out_dir.exists():
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(out_dir), str(backup))
+
+        student_dir = Path(tempfile.mkdtemp(prefix=f"job{worker.slot}-", dir=self.tmp))
+        os.chmod(student_dir, 0o711)
+        wall = self.timeout * max(1, len(pre.notebooks)) + self.startup_seconds
+        code, reply = worker.run(student, self._job_env(uid, student_dir), wall,
+                                 feedback=self.feedback)
+        log = reply.get("log", "")
+        status_file = student_dir / "status.json"
+        if self.sandbox and status_file.exists():
+            status = json.loads(status_file.read_text(encoding="utf-8"))
+            problems += [f"sandbox: {e}" for e in status.get("isolation_errors", [])]
+        shutil.rmtree(student_dir, ignore_errors=True)
+
+        graded = [out_dir / name for name in pre.notebooks if (out_dir / name).exists()]
+        if code is None:
+            message = (f"autograding took longer than {wall:.0f} s (wall-clock limit) and was "
+                       "stopped")
+        elif code != 0 or len(graded) != len(pre.notebooks):
+            lines = [ln for ln in log.splitlines() if "ERROR" in ln or "Error" in ln]
+            message = "nbgrader autograde failed: " + (
+                " | ".join(lines[-3:]) if lines else log.strip()[-300:] or "no notebook graded")
+        else:
+            shutil.rmtree(backup, ignore_errors=True)
+            tampered = []
+            for nb_path in graded:
+                problems += inspect_autograded(nb_path)
+                tampered += tamper_findings(nb_path)
+            status, message = "graded", ""
+            if tampered:
+                status = "needs review"
+                message = ("the tests may not have run as written (tampering suspected); review "
+                           "the autograded notebook before using this score")
+                problems = [f"tampering suspected: {t}" for t in tampered] + problems
+            return StudentOutcome(student, status, message, problems, time.monotonic() - started,
+                                  feedback=bool(reply.get("feedback")))
+        # Failed: put the previous autograded notebooks back, so feedback and grades stay whole.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        if backup.exists():
+            shutil.move(str(backup), str(out_dir))
+            previous = _previous_total(course, assignment, student)
+            message += ("; the previous autograded notebook and grade were kept"
+                        + (f" ({previous:g} points)" if previous is not None else ""))
+        return StudentOutcome(student, "failed", message, problems, time.monotonic() - started)
+
+
+def autograde(course: Path, assignment: str, students: list[str], timeout: float = DEFAULT_TIMEOUT,
+              jobs: int = 1, cell_timeout: float | None = None,
+              memory_mb: float | None = DEFAULT_MEMORY_MB, sandbox: bool = True,
+              hide: list[Path] | None = None, progress=None, startup_seconds: float = 60,
+              feedback: bool = False) -> list[StudentOutcome]:
+    """Autograde each student on their own, ``jobs`` at a time, in ``jobs`` long-lived nbgrader
+    processes (see ``course_tools.autograde.worker``).
+
+    Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
+    failed for a reason that says nothing about the submission (the gradebook was busy, or the
+    kernel died or hung before running any cell) is retried once, alone, at the end. ``progress`` is called
+    with (done, total, outcome) after each student (default: a line on stderr). Each student may
+    take ``timeout`` seconds per notebook plus ``startup_seconds`` (kernel start, gradebook);
+    starting an nbgrader process has its own limit of ``max(120, startup_seconds)`` seconds.
+    With ``feedback``, each graded student's feedback is generated right after autograding, by the
+    same nbgrader process (``StudentOutcome.feedback`` says whether it was).
+    Returns the outcomes in the order of ``students``.
+    """
+    course = Path(course).resolve()
+    hide = list(hide or []) + _hidden_paths(course)
+    grader = _Grader(course, assignment, timeout, jobs, cell_timeout, memory_mb, sandbox, hide)
+    grader.startup_seconds = startup_seconds
+    grader.feedback = feedback
+    progress = progress or _print_progress
+    results: dict[str, StudentOutcome] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=grader.jobs) as pool:
+            futures = {pool.submit(grader.grade, s): s for s in students}
+            for done, future in enumerate(as_completed(futures), start=1):
+                student = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - one student's crash never stops the rest
+                    outcome = StudentOutcome(student, "failed", f"grading crashed: {exc!r}")
+                results[student] = outcome
+                progress(done, len(students), outcome)
+        for student, outcome in list(results.items()):
+            if outcome.status == "failed" and any(t in outcome.message for t in _TRANSIENT):
+                again = grader.grade(student)
+                if again.status in GRADED:
+                    again.problems.append("graded at the second attempt; the first failed for a "
+                                          f"reason unrelated to the submission: {outcome.message}")
+                results[student] = again
+    finally:
+        grader.close()
+    return [results[s] for s in students]
+
+
+def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
+    note = f" - {outcome.message}" if outcome.message else ""
+    extra = f" ({len(outcome.problems)} note(s))" if outcome.problems else ""
+    print(f"[{done}/{total}] {outcome.student_id}: {outcome.status} in {outcome.seconds:.0f} s"
+          f"{extra}{note}", file=sys.stderr, flush=True)
+
+
+def _hidden_paths(course: Path) -> list[Path]:
+    """The course root and the git folders of the repositories holding it and this package.
+
+    The source notebooks are in those repositories' history, so kernels must not see them.
+    """
+    paths = [course]
+    for start in (course, Path(__file__).resolve().parents[1]):
+        for parent in [start, *start.parents]:
+            if (parent / ".git").is_dir():
+                if parent / ".git" not in paths:
+                    paths.append(parent / ".git")
+                break
+    return paths

@@ -1,0 +1,2 @@
+"""Stage 1 of a submission's path: get submissions into ``<course>/submitted/`` (``folders``,
+``downloads``)."""

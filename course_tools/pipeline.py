@@ -1,0 +1,162 @@
+"""The whole path of one assignment's submissions, stage after stage: :func:`run_pipeline`.
+
+intake (``intake.folders``/``intake.downloads``) -> release if needed (``release``) -> pre-flight,
+sandbox and autograde (``autograde.grader``) -> feedback (``feedback``) -> export (``export``) ->
+report (``report.scores``, ``report.markdown``, ``report.reconcile``). The command line on top is
+``course_tools.grade``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADED, autograde
+from course_tools.export import export_grades, mark_failures
+from course_tools.feedback import generate_feedback
+from course_tools.intake.archives import Skipped, student_of
+from course_tools.intake.downloads import collect_downloads
+from course_tools.intake.folders import collect, find_submissions
+from course_tools.nbgrader_tools import _db_url, _nbgrader, _tools_on_path
+from course_tools.report.markdown import write_report
+from course_tools.report.reconcile import reconcile
+from course_tools.report.scores import question_scores, summarise
+
+
+DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
+
+
+def ensure_released(course: Path, assignment: str) -> None:
+    """Release the assignment (``course_tools.release``) unless gradebook and release folder exist;
+    an existing release is checked again (``release.check_release``) and removed if refused.
+
+    Raises
+    ------
+    RuntimeError
+        If the release is refused (lint problem, secret in the release) or nbgrader fails.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from course_tools.release import check_release, release
+
+    if any((course / "release" / assignment).glob("*.ipynb")):
+        with Gradebook(_db_url(course)) as gb:
+            try:
+                gb.find_assignment(assignment)
+            except MissingEntry:
+                pass
+            else:
+                check_release(course, assignment)  # again: files may have changed since
+                return
+    release(course, assignment, run=_nbgrader)
+
+
+def protect_course(course: Path) -> None:
+    """Make the course root readable by its owner only (the kernels run as another user)."""
+    try:
+        os.chmod(course, 0o700)
+    except OSError:
+        pass
+
+
+def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, jobs: int | None = None,
+                 cell_timeout: float | None = None, memory_mb: float | None = DEFAULT_MEMORY_MB,
+                 sandbox: bool = True, progress=None, hide_paths: list[Path] | None = None,
+                 downloads: Path | None = None, feedback: bool = True) -> dict:
+    """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
+
+    Parameters
+    ----------
+    assignment : assignment name (a folder of ``course/source/``).
+    course : nbgrader course root.
+    submissions : optional folder in ``<student>/<assignment>/`` layout, copied in first.
+    downloads : optional flat folder of downloaded files (``<student>_<name>.ipynb`` or archives),
+        collected with ``nbgrader zip_collect`` first (see :func:`collect_downloads`).
+    timeout : wall-clock seconds per notebook (the student's nbgrader process gets this times the
+        number of notebooks, plus 60 s); also the CPU-second limit of each kernel.
+    jobs : students graded at the same time (default: number of cores).
+    cell_timeout : per-cell limit in seconds (default: ``c.Execute.timeout`` of the course config).
+    memory_mb : address-space limit of each kernel in MB (None: no limit).
+    sandbox : run kernels through ``course_tools.sandbox.launcher`` (False: nbgrader's plain kernel).
+    hide_paths : further folders to hide from student kernels (the course root, the submissions
+        folder and the git folders of the course's and this package's repositories always are).
+    feedback : generate each graded student's feedback (default). False skips it, for a first
+        pass before hand-marking, whose feedback would show the written answers as 0; feedback
+        already generated is left as it is.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the course root has no nbgrader_config.py or the submissions folder is missing.
+    RuntimeError
+        If the release is refused or nbgrader cannot put the assignment in the gradebook or export.
+    """
+    _tools_on_path()
+    course = Path(course).resolve()
+    if not (course / "nbgrader_config.py").exists():
+        raise FileNotFoundError(f"not an nbgrader course root (no nbgrader_config.py): {course}")
+    left_out: list[tuple[str, str]] = []
+    not_collected: list[Skipped] = []
+    if submissions is not None:
+        left_out = collect(Path(submissions), course, assignment)
+    if downloads is not None:
+        not_collected = collect_downloads(Path(downloads), course, assignment)
+    ensure_released(course, assignment)
+    if sandbox and os.geteuid() == 0:
+        protect_course(course)
+    students = find_submissions(course, assignment)
+    hide = [Path(p).resolve() for p in hide_paths or []]
+    for folder in (submissions, downloads):
+        if folder is not None:
+            hide.append(Path(folder).resolve())
+    outcomes = autograde(course, assignment, students, timeout=timeout,
+                         jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
+                         memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress,
+                         feedback=feedback)
+
+    by_id = {o.student_id: o for o in outcomes}
+    for student, message in left_out:
+        if student in by_id:
+            by_id[student].problems.append(f"when collected: {message}")
+    for skipped in not_collected:
+        if student_of(skipped.entry) in by_id:
+            by_id[student_of(skipped.entry)].problems.append(
+                f"not collected from the downloads: {skipped}")
+    out = course / "reports" / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    graded_ids = [o.student_id for o in outcomes if o.status in GRADED]
+    # Feedback is made by the grading jobs right after each student; whoever is left without it
+    # (an error in the feedback step) gets a class run, then one run each.
+    no_feedback = [o.student_id for o in outcomes
+                   if feedback and o.status in GRADED and not o.feedback]
+    if no_feedback:
+        for student, problem in generate_feedback(course, assignment, no_feedback).items():
+            next(o for o in outcomes if o.student_id == student).problems.append(problem)
+    grades_csv = out / "grades.csv"
+    export_grades(course, assignment, grades_csv)
+    grades = pd.read_csv(grades_csv, dtype={"student_id": str}, keep_default_na=False,
+                         na_values=[""])
+    grades = mark_failures(grades[grades["assignment"] == assignment], assignment, outcomes)
+    grades.to_csv(grades_csv, index=False)  # the report folder is per assignment
+
+    scores = question_scores(course, assignment)
+    scores = scores[scores["student_id"].isin(graded_ids)]
+    summary = summarise(scores)
+    totals = scores.groupby("student_id")[["score", "max_score"]].sum().reset_index()
+
+    issues = reconcile(students, outcomes, scores)
+
+    pd.DataFrame([o.as_row() for o in outcomes],
+                 columns=["student_id", "status", "message", "problems"]).to_csv(
+        out / "student_outcomes.csv", index=False)
+    scores.to_csv(out / "question_scores.csv", index=False)
+    summary.to_csv(out / "question_summary.csv", index=False)
+    waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
+    report = write_report(out, assignment, outcomes, totals, summary, issues,
+                          pending_manual=(len(waiting), waiting["student_id"].nunique()),
+                          feedback=feedback, not_collected=not_collected)
+    return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
+            "report": report, "reconciled": not issues, "out": out}

@@ -1,0 +1,55 @@
+"""Issue 7, fast checks without autograding: pre-flight rules (``course_tools.preflight``)."""
+
+from __future__ import annotations
+
+from conftest import save_nb
+from course_tools.preflight import preflight
+
+
+def _release_dir(tmp_path):
+    rel = tmp_path / "release"
+    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [], "execution_count": None,
+                     "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                               "points": 1, "grade_id": "t",
+                                               "schema_version": 3}}}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    for name in ("a.ipynb", "b.ipynb"):
+        save_nb(nb, rel / name)
+    return rel, nb
+
+
+def test_preflight_renames_by_copy_suffix_and_never_touches_the_original(tmp_path):
+    rel, nb = _release_dir(tmp_path)
+    original = tmp_path / "sub"
+    save_nb(nb, original / "A (2).ipynb")
+    save_nb(nb, original / "b-Copy1.ipynb")
+    before = {p.name: p.read_bytes() for p in original.iterdir()}
+    result = preflight(original, tmp_path / "staged", rel)
+    assert result.ok and sorted(result.notebooks) == ["a.ipynb", "b.ipynb"]
+    assert {p.kind for p in result.problems} == {"renamed"}
+    assert {p.name: p.read_bytes() for p in original.iterdir()} == before
+
+
+def test_preflight_grades_the_good_notebook_when_another_is_malformed(tmp_path):
+    rel, nb = _release_dir(tmp_path)
+    original = tmp_path / "sub"
+    save_nb(nb, original / "a.ipynb")
+    (original / "b.ipynb").write_text("{", encoding="utf-8")
+    result = preflight(original, tmp_path / "staged", rel)
+    assert result.ok and result.notebooks == ["a.ipynb"]
+    kinds = [p.kind for p in result.problems]
+    assert kinds == ["malformed_notebook", "missing_notebook"]
+    assert not (tmp_path / "staged" / "b.ipynb").exists()
+
+
+def test_preflight_reports_ambiguous_names_instead_of_guessing(tmp_path):
+    rel, nb = _release_dir(tmp_path)
+    original = tmp_path / "sub"
+    save_nb(nb, original / "mine.ipynb")
+    save_nb(nb, original / "yours.ipynb")
+    result = preflight(original, tmp_path / "staged", rel)
+    assert not result.ok
+    assert [p.kind for p in result.problems].count("extra_notebook") == 2
+    assert result.problems[-1].kind == "no_notebook"

@@ -1,0 +1,92 @@
+"""Issue 7, fast checks without autograding: nbgrader's scoring rules that motivated the
+preprocessors and the release lint, and the preprocessors (``course_tools.preprocessors``)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nbformat import from_dict
+from nbgrader.utils import determine_grade
+
+from course_tools.preprocessors import CapOutputSize, RelabelGradeCellStderr
+
+
+def _test_cell(outputs, points=2):
+    return from_dict({"cell_type": "code", "execution_count": 1, "source": "assert f() == 1",
+                      "outputs": outputs, "metadata": {"nbgrader": {
+                          "grade": True, "solution": False, "locked": True, "points": points,
+                          "grade_id": "t", "schema_version": 3}}})
+
+
+def _result(text):
+    return {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+            "data": {"text/plain": text}}
+
+
+WARNING = {"output_type": "stream", "name": "stderr",
+           "text": "FutureWarning: the default will change\n"}
+
+
+def test_nbgrader_scores_a_warning_zero_and_relabelling_restores_full_marks():
+    """Case 1: stderr in a test cell is a failure for nbgrader; not after RelabelGradeCellStderr."""
+    cell = _test_cell([json.loads(json.dumps(WARNING))])
+    assert determine_grade(cell)[0] == 0  # nbgrader's own rule
+    cell, _ = RelabelGradeCellStderr().preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell)[0] == 2
+    assert cell.outputs[0]["name"] == "stdout" and cell.outputs[0]["text"].startswith("[stderr]")
+    # An error still fails the test.
+    error = {"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}
+    cell = _test_cell([json.loads(json.dumps(WARNING)), error])
+    cell, _ = RelabelGradeCellStderr().preprocess_cell(cell, {}, 0)
+    assert determine_grade(cell)[0] == 0
+
+
+def test_relabelling_leaves_answer_cells_alone():
+    cell = _test_cell([json.loads(json.dumps(WARNING))])
+    cell.metadata.nbgrader["solution"] = True
+    cell, _ = RelabelGradeCellStderr().preprocess_cell(cell, {}, 0)
+    assert cell.outputs[0]["name"] == "stderr"
+
+
+@pytest.mark.parametrize("value, score", [("0", 0.0), ("False", 2.0), ("1", 1.0),
+                                           ("   a\n0  1\n1  2", 2.0)])
+def test_nbgrader_reads_a_last_expression_as_partial_credit(value, score):
+    """Case 5, the behaviour behind the lint: 0 gives zero, False or a DataFrame full marks."""
+    assert determine_grade(_test_cell([_result(value)]))[0] == score
+
+
+def test_cap_output_size_cuts_a_huge_line_and_drops_huge_html():
+    cell = from_dict({"cell_type": "code", "execution_count": 1, "source": "", "metadata": {},
+                      "outputs": [{"output_type": "stream", "name": "stdout",
+                                   "text": "x" * 5_000_000},
+                                  {"output_type": "display_data", "metadata": {},
+                                   "data": {"text/html": "<tr>" * 1_000_000,
+                                            "text/plain": "row\n" * 300_000}}]})
+    cap = CapOutputSize(max_chars=1000)
+    cell, _ = cap.preprocess_cell(cell, {}, 0)
+    assert len(cell.outputs[0]["text"]) < 1200
+    assert "output truncated: 5,000,000 characters" in cell.outputs[0]["text"]
+    assert "text/html" not in cell.outputs[1]["data"]
+    assert len(cell.outputs[1]["data"]["text/plain"]) < 1400
+    assert "output removed: text/html" in cell.outputs[1]["data"]["text/plain"]
+
+
+def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
+    from course_tools.preprocessors import RedactHiddenTests
+
+    cell = from_dict({
+        "cell_type": "code", "execution_count": 1, "metadata": {"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "t",
+            "schema_version": 3}},
+        "source": "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(7) == 49, 'f(7) should be 49'\n"
+                  "### END HIDDEN TESTS",
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "assert f(7) == 49\n"},
+            {"output_type": "error", "ename": "AssertionError", "evalue": "f(7) should be 49",
+             "traceback": ["assert f(7) == 49, 'f(7) should be 49'"]}]})
+    out, _ = RedactHiddenTests().preprocess_cell(cell, {}, 0)
+    shown = json.dumps(out)
+    assert "f(7)" not in shown and "49" not in shown
+    assert [o["output_type"] for o in out["outputs"]] == ["error"]
+    assert out["outputs"][0]["ename"] == "AssertionError"
