@@ -9,7 +9,8 @@ One job grades three students in turn, as root (sandboxed kernels):
   transformer). It writes what it managed to do to a world-writable folder and keeps a heartbeat
   file fresh while it lives.
 * ``b_victim`` hands in no answers either; its first answer cell waits until the daemon reports
-  success, or until the daemon's heartbeat stops (it is gone), at most 120 s. The verdict does not
+  success, or until the daemon's heartbeat stops (it is gone), at most 120 s; then it tries to
+  reach a server on the grading machine's loopback (the kernel must have no network). The verdict does not
   depend on speed: with the daemon alive the attack always gets its chance, and with the daemon
   dead there is nothing to wait for.
 * ``c_runaway`` answers everything correctly except that ``progress_ratio`` sleeps: its test cell
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -92,6 +94,12 @@ while time.time() - _start < 120 and not os.path.exists(os.path.join(_drop, "att
         break  # the daemon is gone
     time.sleep(0.2)
 print("VICTIM uid", os.getuid())
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
+    print("NET reached")
+except OSError as exc:
+    print("NET denied", exc)
 '''
 
 
@@ -115,17 +123,24 @@ def graded():
             cell["source"] = code + "\n" + src(cell)
             return nb
 
-        attacker = "import os\n_own = os.getpid()\n" + DAEMON.format(drop=str(drop), own="{_own}")
+        attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
+                    + DAEMON.format(drop=str(drop), own="{_own}"))
         save_nb(blank_with(attacker),
                 course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
-        save_nb(blank_with(WAIT.format(drop=str(drop))),
+        # A server on the grading machine's loopback: a kernel with network would reach it.
+        server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        save_nb(blank_with(WAIT.format(drop=str(drop), port=port)),
                 course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
         runaway = fill_solutions(rel, source, edits={"progress_ratio": (
             "    if not 0 < pr <= 1:", "    import time\n    time.sleep(10_000)\n"
                                        "    if not 0 < pr <= 1:")})
         save_nb(runaway, course / "submitted" / "c_runaway" / "ps1" / "ps1.ipynb")
-        outcomes = autograde(course, "ps1", ["a_attacker", "b_victim", "c_runaway"], jobs=1,
-                             timeout=300, progress=lambda *a: None)
+        try:
+            outcomes = autograde(course, "ps1", ["a_attacker", "b_victim", "c_runaway"], jobs=1,
+                                 timeout=300, progress=lambda *a: None)
+        finally:
+            server.close()
         yield {"course": course, "drop": drop, "outcomes": {o.student_id: o for o in outcomes},
                "scores": question_scores(course, "ps1")}
     finally:
@@ -149,14 +164,22 @@ def test_a_forking_leftover_never_reaches_the_next_students_kernel(graded):
     assert (drop / "heartbeat").stat().st_mtime == before and beat > 0
 
 
+def _printed(course, student):
+    nb = load_nb(course / "autograded" / student / "ps1" / "ps1.ipynb")
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
 def test_each_student_gets_a_user_id_of_their_own(graded):
-    course = graded["course"]
-    nb = load_nb(course / "autograded" / "b_victim" / "ps1" / "ps1.ipynb")
-    out = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
-                  for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    out = _printed(graded["course"], "b_victim")
     assert "VICTIM uid" in out
     victim_uid = int(out.split("VICTIM uid", 1)[1].split()[0])
-    assert victim_uid != 0
+    attacker = _printed(graded["course"], "a_attacker")
+    attacker_uid = int(attacker.split("ATTACKER uid", 1)[1].split()[0])
+    assert victim_uid != 0 and attacker_uid != 0
+    assert victim_uid != attacker_uid  # the same job, one after the other, yet two user ids
+    # ... and no network: not even the grading machine's loopback.
+    assert "NET denied" in out and "NET reached" not in out, out
     status = graded["outcomes"]["a_attacker"]
     assert status.status in ("graded", "needs review"), status
 
