@@ -44,6 +44,13 @@ Limits: this detects the family of generic tricks above, not code written agains
 submissions, correct, partly wrong or blank, leave no finding (tested for every problem set).
 The nonces come from :mod:`secrets`; the canary cells carry no nbgrader metadata, so nbgrader
 neither scores nor records them.
+
+Sources: IPython's documentation of input transformers (``input_transformers_cleanup``,
+``input_transformers_post``) and ``ast_transformers`` ("Custom input transformation"); nbgrader's
+``utils.determine_grade`` (a test cell scores full marks when it shows no error); the attributes
+checked were read from IPython 8 and ipykernel 6 as installed here (``_showtraceback`` is set on
+the shell instance by ipykernel itself, so the probe judges every method by the module it comes
+from, not by where it is stored).
 """
 
 from __future__ import annotations
