@@ -63,7 +63,7 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
-def claim_uid(held: list, first: int = SANDBOX_UID_BASE, count: int = SANDBOX_UID_COUNT) -> int:
+def claim_uid(held: list, first: int | None = None, count: int | None = None) -> int:
     """Claim a sandbox user id that no run holds and no process uses; its lock is added to ``held``.
 
     The lock is an exclusive ``flock`` on ``/tmp/course-sandbox-uid-<id>.lock`` (a fixed folder, so
@@ -79,6 +79,8 @@ def claim_uid(held: list, first: int = SANDBOX_UID_BASE, count: int = SANDBOX_UI
     """
     import fcntl
 
+    first = SANDBOX_UID_BASE if first is None else first  # read now: the benchmark moves it
+    count = SANDBOX_UID_COUNT if count is None else count
     for uid in range(first, first + count):
         try:
             fh = open(LOCK_DIR / f"course-sandbox-uid-{uid}.lock", "w")
