@@ -38,7 +38,7 @@ environment variables that the grading pipeline sets for each nbgrader process:
 Why these tools: the PID namespace makes "nothing outlives the student" a guarantee of the Linux
 kernel rather than a search of ``/proc`` that a process forking in a loop can escape; ``unshare``
 and ``setpriv`` are util-linux's maintained implementations (already on every Debian system),
-replacing hand-written ``setuid`` code; bubblewrap was not chosen because, run as root, its user
+replacing hand-written ``setuid`` code; bubblewrap was not chosen because (as found in issue 14), run as root, its user
 switch maps back to root and it exits on the interrupt signal that per-cell time limits rely on.
 The mount namespace that hides the course is still made with ``mount(2)`` through ctypes
 (:func:`_hide`): it needs bind mounts of the Python installation back into a covered folder, which
