@@ -1,0 +1,1 @@
+"""nbgrader plugins of the course (late-submission penalty; exporters)."""
