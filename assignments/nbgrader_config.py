@@ -40,12 +40,18 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
-from course_tools.preprocessors import (CapOutputSize, RelabelGradeCellStderr,  # noqa: E402
-                                        ResilientExecute)
+from course_tools.preprocessors import (AddCanaries, CapOutputSize,  # noqa: E402
+                                        CheckCanaries, RelabelGradeCellStderr, ResilientExecute)
+
+# - AddCanaries / CheckCanaries: canary cells after each test cell show whether student code changed
+#   how the tests ran (transformers, patched shell or assertion helpers...); they are removed before
+#   grades are saved and recorded in the notebook's metadata for the grading report
+#   (course_tools/preprocessors/tamper.py).
 
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, CapOutputSize,
-    RelabelGradeCellStderr, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    AddCanaries, ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, CheckCanaries,
+    LimitOutput, CapOutputSize, RelabelGradeCellStderr, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata]
 # ResilientExecute is a subclass of Execute, so c.Execute.timeout above applies to it.
 c.CapOutputSize.max_chars = 10_000
 c.CapOutputSize.max_binary_chars = 2_000_000

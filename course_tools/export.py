@@ -2,7 +2,7 @@
 
 :func:`export_grades` runs nbgrader's ``CsvExportPlugin`` (what ``nbgrader export`` runs);
 :func:`mark_failures` adds a ``grading_status`` column and blanks the score of a submission that
-could not be graded, so an upload to a learning platform never zeroes or drops that student.
+could not be graded or needs review, so an upload to a learning platform never zeroes or drops that student.
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ def mark_failures(grades: pd.DataFrame, assignment: str, outcomes: list[StudentO
 
     A student whose submission could not be graded gets a row whether or not nbgrader exported one,
     with ``grading_status`` "failed" and an empty score (never 0.0), so that an upload of the CSV to
-    a learning platform cannot silently zero or drop that student.
+    a learning platform cannot silently zero or drop that student. A result that needs review
+    (tampering suspected) has ``grading_status`` "needs review" and an empty score too: never a
+    clean mark until the instructor has looked.
     """
     status = {o.student_id: o.status for o in outcomes}
     grades = grades.copy()
@@ -55,7 +57,7 @@ def mark_failures(grades: pd.DataFrame, assignment: str, outcomes: list[StudentO
     if "max_score" in grades and grades["max_score"].notna().any():
         grades["max_score"] = grades["max_score"].fillna(grades["max_score"].max())
     grades["grading_status"] = grades["student_id"].map(status).fillna("not submitted")
-    failed = grades["grading_status"] == "failed"
+    failed = grades["grading_status"].isin(["failed", "needs review"])
     for column in ("raw_score", "score"):
         if column in grades:
             grades[column] = grades[column].astype(float).mask(failed)

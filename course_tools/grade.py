@@ -13,6 +13,8 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    into the course, or collect a flat folder of downloaded files with ``nbgrader zip_collect``;
 2. *release*: if the assignment is not in the gradebook or has no release folder, release it with
    ``course_tools.release`` (marker and test-cell lint, ``nbgrader generate_assignment``, secret scan);
+   an existing release is checked again (markers or jupytext metadata in any file, secret lines)
+   and removed if refused;
 3. *pre-flight*: ``course_tools.preflight`` stages a repaired copy of each submission in
    ``<course>/preflight/`` (renamed notebook, malformed JSON, kernel, duplicated, deleted, retyped or
    edited cells); the student's original is never modified;
@@ -21,8 +23,9 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    process (``course_tools.autograde.worker``, nbgrader's ``NbGraderAPI.autograde``) that grades one
    student after another, so nbgrader starts once per job rather than once per student; a student
    who runs over the limit gets the job's process killed and a fresh one started. The kernel runs in
-   ``course_tools.sandbox.launcher`` (own folder, own user id when run as root, course hidden, memory and CPU
-   limits). A previous autograded notebook is kept aside and put back if the new run fails, so a
+   ``course_tools.sandbox.launcher`` (own folder; as root, a user id of its own per student and a
+   PID and network namespace of its own, course hidden; memory and CPU limits). Canary cells
+   (``course_tools.preprocessors.tamper``) detect student code that changed how the tests ran. A previous autograded notebook is kept aside and put back if the new run fails, so a
    grade is never replaced by an empty result;
 5. *feedback*: ``nbgrader generate_feedback`` (hidden tests redacted, see ``course_tools.preprocessors.redact``),
    run by the same job for each student right after autograding; any student left without feedback
@@ -31,7 +34,9 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
    pandas;
 7. *summary*: per-question scores from the gradebook API, summarised with pandas;
 8. *report*: ``report.md`` and ``student_outcomes.csv`` name every problem found for each student
-   (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures);
+   (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures,
+   downloaded files left out, suspected tampering: such a result "needs review", with no score in
+   grades.csv);
 9. *reconciliation*: submissions found = graded + reported failures, and every graded student has
    scores in the gradebook; if not, the command exits with status 1.
 
@@ -60,6 +65,17 @@ from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from course_tools.pipeline import DEFAULT_COURSE, run_pipeline
 
 
+def _utf8_output() -> None:
+    """Write UTF-8 to standard output and error whatever the locale (``LC_ALL=C``,
+    ``PYTHONIOENCODING=ascii`` in cron), so that a student id such as ``Zoë`` cannot crash the
+    summary after grading."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_tools.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -70,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder in <student>/<assignment>/ layout to copy in first")
     parser.add_argument("--downloads", type=Path, default=None,
                         help="flat folder of downloaded files named <student>_<name>.ipynb (or "
-                             "archives of them), collected with nbgrader zip_collect first")
+                             "archives of them, extracted within limits), collected with "
+                             "nbgrader zip_collect first")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="students graded in parallel (default: number of cores)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
@@ -112,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                            help="write the final grades and hold back pending, failed and "
                                 "needs-review ones (default: refuse to write the file)")
     args = parser.parse_args(argv)
+    _utf8_output()
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     try:

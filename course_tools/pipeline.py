@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, autograde
+from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADED, autograde
 from course_tools.export import export_grades, mark_failures
 from course_tools.feedback import generate_feedback
+from course_tools.intake.archives import Skipped, student_of
 from course_tools.intake.downloads import collect_downloads
 from course_tools.intake.folders import collect, find_submissions
 from course_tools.intake.platform import collect_platform_downloads
@@ -32,7 +33,8 @@ DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "assignments"
 
 
 def ensure_released(course: Path, assignment: str) -> None:
-    """Release the assignment (``course_tools.release``) unless gradebook and release folder exist.
+    """Release the assignment (``course_tools.release``) unless gradebook and release folder exist;
+    an existing release is checked again (``release.check_release``) and removed if refused.
 
     Raises
     ------
@@ -41,15 +43,17 @@ def ensure_released(course: Path, assignment: str) -> None:
     """
     from nbgrader.api import Gradebook, MissingEntry
 
-    from course_tools.release import release
+    from course_tools.release import check_release, release
 
     if any((course / "release" / assignment).glob("*.ipynb")):
         with Gradebook(_db_url(course)) as gb:
             try:
                 gb.find_assignment(assignment)
-                return
             except MissingEntry:
                 pass
+            else:
+                check_release(course, assignment)  # again: files may have changed since
+                return
     release(course, assignment, run=_nbgrader)
 
 
@@ -148,8 +152,10 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     table = load_roster(Path(roster)) if roster is not None else None
     if duedate is None and platform == "canvas" and downloads is not None:
         duedate = _gradebook_duedate(course, assignment)
+    left_out: list[tuple[str, str]] = []
+    not_collected: list[Skipped] = []
     if submissions is not None:
-        collect(Path(submissions), course, assignment)
+        left_out = collect(Path(submissions), course, assignment)
     intake = {"unmatched": [], "problems": []}
     if downloads is not None and platform in ("canvas", "moodle"):
         intake = collect_platform_downloads(Path(downloads), course, assignment, platform,
@@ -158,7 +164,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     elif downloads is not None and platform is not None:
         raise ValueError(f"--downloads cannot read {platform} downloads (canvas or moodle)")
     elif downloads is not None:
-        collect_downloads(Path(downloads), course, assignment)
+        not_collected = collect_downloads(Path(downloads), course, assignment)
     ensure_released(course, assignment)
     _set_gradebook(course, assignment, duedate, table, platform)
     if sandbox and os.geteuid() == 0:
@@ -173,13 +179,21 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                          memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress,
                          feedback=feedback)
 
+    by_id = {o.student_id: o for o in outcomes}
+    for student, message in left_out:
+        if student in by_id:
+            by_id[student].problems.append(f"when collected: {message}")
+    for skipped in not_collected:
+        if student_of(skipped.entry) in by_id:
+            by_id[student_of(skipped.entry)].problems.append(
+                f"not collected from the downloads: {skipped}")
     out = course / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
-    graded_ids = [o.student_id for o in outcomes if o.status == "graded"]
+    graded_ids = [o.student_id for o in outcomes if o.status in GRADED]
     # Feedback is made by the grading jobs right after each student; whoever is left without it
     # (an error in the feedback step) gets a class run, then one run each.
     no_feedback = [o.student_id for o in outcomes
-                   if feedback and o.status == "graded" and not o.feedback]
+                   if feedback and o.status in GRADED and not o.feedback]
     if no_feedback:
         for student, problem in generate_feedback(course, assignment, no_feedback).items():
             next(o for o in outcomes if o.student_id == student).problems.append(problem)
@@ -228,6 +242,6 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
     report = write_report(out, assignment, outcomes, totals, summary, issues,
                           pending_manual=(len(waiting), waiting["student_id"].nunique()),
-                          feedback=feedback, sections=sections)
+                          feedback=feedback, sections=sections, not_collected=not_collected)
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
             "report": report, "reconciled": not issues, "out": out}

@@ -5,8 +5,10 @@ repairs the copy; the student's original files are never modified. Every problem
 as a :class:`Problem` for the per-student grading report. What it does, in order:
 
 1. **Folder.** An empty or missing submission folder is a fatal problem (reported, not graded).
-   Symbolic links are removed from the copy (a link could point at the instructor's files), and so
-   are files over ``max_file_mb`` and ``.ipynb_checkpoints`` folders. Other extra files stay beside
+   Only what can be graded is copied (:func:`copy_submission`): symbolic links (a link could point
+   at the instructor's files), files over ``max_file_mb`` (judged by size before reading, so a
+   large or sparse file is never written out densely) and ``.ipynb_checkpoints`` folders are left
+   out, and reported. Other extra files stay beside
    the notebook and are listed in the report.
 2. **Notebook names.** The expected notebooks are those of the release. A missing notebook is taken
    from a file whose name differs only by a copy suffix or case (``ps1 (1).ipynb``,
@@ -37,7 +39,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import stat
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -215,6 +219,49 @@ def repair_cells(nb, ref, result: PreflightResult, label: str) -> None:
                    f"release{extra}")
 
 
+def copy_submission(original: Path, target: Path, max_file_mb: float = DEFAULT_MAX_FILE_MB
+                    ) -> list[tuple[str, str]]:
+    """Copy what can be graded from ``original`` to ``target``; return what was left out.
+
+    Only regular files of at most ``max_file_mb`` megabytes (10**6 bytes) are copied, judged by
+    their size *before* anything is read, so the dense content of a large or sparse file is never
+    written anywhere. Symbolic links (never followed), other special files (FIFOs, sockets,
+    devices) and ``.ipynb_checkpoints`` folders are left out too. Returns ``(kind, message)``
+    pairs for the report: kinds ``"symlink_removed"``, ``"large_file_removed"``,
+    ``"special_file_removed"`` (checkpoints are left out silently).
+    """
+    original, target = Path(original), Path(target)
+    left_out = []
+    target.mkdir(parents=True, exist_ok=True)
+    for root, dirs, files in os.walk(original):
+        here = Path(root)
+        rel_root = here.relative_to(original)
+        for name in sorted(dirs):
+            path = here / name
+            rel = (rel_root / name).as_posix()
+            if path.is_symlink():
+                left_out.append(("symlink_removed", f"symbolic link {rel!r} removed (not followed)"))
+                dirs.remove(name)
+            elif name == ".ipynb_checkpoints":
+                dirs.remove(name)
+            else:
+                (target / rel_root / name).mkdir(parents=True, exist_ok=True)
+        for name in sorted(files):
+            path = here / name
+            rel = (rel_root / name).as_posix()
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                left_out.append(("symlink_removed", f"symbolic link {rel!r} removed (not followed)"))
+            elif not stat.S_ISREG(info.st_mode):
+                left_out.append(("special_file_removed", f"{rel!r} is not a regular file; left out"))
+            elif info.st_size > max_file_mb * 1e6:
+                left_out.append(("large_file_removed", f"file {rel!r} ({info.st_size / 1e6:.0f} MB)"
+                                 f" is over {max_file_mb:.0f} MB; left out of grading"))
+            else:
+                shutil.copy2(path, target / rel_root / name, follow_symlinks=False)
+    return left_out
+
+
 def preflight(original: Path, staged: Path, release_dir: Path,
               max_file_mb: float = DEFAULT_MAX_FILE_MB) -> PreflightResult:
     """Stage and repair one submission (see the module docstring).
@@ -245,20 +292,10 @@ def preflight(original: Path, staged: Path, release_dir: Path,
     if not original.is_dir() or not any(original.iterdir()):
         result.add("empty_submission", "empty submission folder: nothing to grade", fatal=True)
         return result
-    shutil.copytree(original, staged, symlinks=True)
+    for kind, message in copy_submission(original, staged, max_file_mb):
+        result.add(kind, message)
 
     extras = []
-    for path in sorted(staged.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        rel = path.relative_to(staged).as_posix()
-        if path.is_symlink():
-            path.unlink()
-            result.add("symlink_removed", f"symbolic link {rel!r} removed (not followed)")
-        elif path.is_dir() and path.name == ".ipynb_checkpoints":
-            shutil.rmtree(path)
-        elif path.is_file() and path.stat().st_size > max_file_mb * 1e6:
-            result.add("large_file_removed", f"file {rel!r} ({path.stat().st_size / 1e6:.0f} MB) "
-                       f"is over {max_file_mb:.0f} MB; left out of grading")
-            path.unlink()
     present = sorted(p.name for p in staged.glob("*.ipynb") if p.is_file())
     if not any(p.is_file() for p in staged.rglob("*")):
         result.add("empty_submission", "empty submission folder: nothing to grade", fatal=True)

@@ -19,9 +19,13 @@ the cell and the line):
   expression (other than a call of ``print``, ``display`` or an ``assert...`` function, or a line
   ending in ``;``) fails, unless the cell says ``# nbgrader: partial credit`` to mean it.
 
-After generating, :func:`scan_for_secrets` checks that no line from a solution or hidden-test region
-that does not also appear elsewhere in the source appears in the release. The same scan is used on
-feedback and the built book by the tests.
+After generating, :func:`check_release` refuses the release, and removes it, when any file of the
+release folder, whatever its name (nbgrader copies every file of ``source/<assignment>/``), holds a
+solution or hidden-test marker or jupytext pairing metadata (a stale paired ``.py``/``.md`` file can
+hold an older answer key), is a symbolic link, or holds a line of a solution or hidden-test region
+that does not also appear elsewhere in the source (:func:`scan_for_secrets`; the same scan is used
+on feedback and the built book by the tests). The grading pipeline runs :func:`check_release` again
+on an existing release before grading against it.
 
 The checks live in ``course_tools.lint``, the scan in ``course_tools.secrets``; this module strings
 them around ``nbgrader generate_assignment`` (and both are re-exported here). The grading pipeline
@@ -31,29 +35,55 @@ them around ``nbgrader generate_assignment`` (and both are re-exported here). Th
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
 from course_tools.lint import (MARKERS, PARTIAL_CREDIT_OPT_IN, LintProblem,  # noqa: F401
                                lint_assignment, lint_notebook)
-from course_tools.secrets import (public_lines, readable_text, scan_for_secrets,  # noqa: F401
-                                  secret_lines)
+from course_tools.secrets import (public_lines, readable_text, release_file_problems,  # noqa: F401
+                                  scan_for_secrets, secret_lines)
 
 
 class ReleaseError(RuntimeError):
     """The release was refused; the message lists every problem."""
 
 
-def release(course: Path, assignment: str, run=None) -> Path:
-    """Lint, run ``nbgrader generate_assignment --force``, and scan the release for secrets.
+def check_release(course: Path, assignment: str) -> None:
+    """Check an existing release folder; remove it and raise if it must not reach students.
 
-    ``run`` is a callable ``run(args, course) -> CompletedProcess`` running nbgrader (defaults to
-    ``course_tools.nbgrader_tools._nbgrader``). Returns the release folder.
+    Checks every file (:func:`release_file_problems`) and scans for secret lines of the source
+    notebooks (:func:`scan_for_secrets`). The grading pipeline calls this before grading against
+    an existing release.
 
     Raises
     ------
     ReleaseError
-        On any lint problem, a failed ``generate_assignment``, or a secret line in the release.
+        Naming every problem, after removing ``course/release/<assignment>/``.
+    """
+    out = Path(course) / "release" / assignment
+    problems = release_file_problems(out)
+    leaks = scan_for_secrets(sorted((Path(course) / "source" / assignment).glob("*.ipynb")), [out])
+    problems += [f"{path.relative_to(out).as_posix()}: {kind} line: {line}"
+                 for path, kind, line in leaks[:20]]
+    if problems:
+        shutil.rmtree(out, ignore_errors=True)
+        raise ReleaseError(f"release of {assignment} refused and removed ({out}):\n"
+                           + "\n".join(f"  - {p}" for p in problems))
+
+
+def release(course: Path, assignment: str, run=None) -> Path:
+    """Lint, run ``nbgrader generate_assignment --force``, and check the release (secret lines,
+    markers and jupytext metadata in any file, see :func:`check_release`).
+
+    ``run`` is a callable ``run(args, course) -> CompletedProcess`` running nbgrader (defaults to
+    ``course_tools.nbgrader_tools._nbgrader``). Returns the release folder. A refused release is removed,
+    so that no half-checked student version is left where it could be handed out.
+
+    Raises
+    ------
+    ReleaseError
+        On any lint problem, a failed ``generate_assignment``, or a refused release.
     """
     course = Path(course)
     problems = lint_assignment(course, assignment)
@@ -66,12 +96,8 @@ def release(course: Path, assignment: str, run=None) -> Path:
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr or "").splitlines() if "ERROR" in ln or "Error" in ln]
         raise ReleaseError(f"nbgrader generate_assignment failed: {' | '.join(lines[-3:])}")
-    out = course / "release" / assignment
-    leaks = scan_for_secrets(sorted((course / "source" / assignment).glob("*.ipynb")), [out])
-    if leaks:
-        raise ReleaseError(f"release of {assignment} contains secret lines:\n" + "\n".join(
-            f"  - {path.name}: {kind}: {line}" for path, kind, line in leaks[:20]))
-    return out
+    check_release(course, assignment)
+    return course / "release" / assignment
 
 
 def main(argv: list[str] | None = None) -> int:

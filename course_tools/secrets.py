@@ -2,7 +2,9 @@
 
 :func:`secret_lines` and :func:`public_lines` read a source notebook's regions, :func:`readable_text`
 what a reader of a file sees, and :func:`scan_for_secrets` finds the secret lines in released
-notebooks, feedback or the built book. Used by ``course_tools.release`` and by the tests.
+notebooks, feedback or the built book; :func:`release_file_problems` finds any file of a release
+folder holding a marker or jupytext pairing metadata. Used by ``course_tools.release`` and by the
+tests.
 """
 
 from __future__ import annotations
@@ -116,3 +118,40 @@ def scan_for_secrets(source_notebooks: list[Path], targets: list[Path],
         text = readable_text(path)
         found += [(path, kind, ln) for kind, ln in secrets if ln in text]
     return found
+
+
+#: A line that names a solution or hidden-test marker, however written (case, spaces, ``_``).
+_ANY_MARKER = re.compile(rb"(BEGIN|END)[\s_-]*(SOLUTION|HIDDEN[\s_-]*TESTS?)", re.IGNORECASE)
+#: jupytext's pairing metadata: ``jupytext:`` in a text file's header, ``"jupytext":`` in JSON.
+_JUPYTEXT = re.compile(rb"(^\W*jupytext\s*:|\"jupytext\"\s*:)", re.IGNORECASE | re.MULTILINE)
+
+
+def release_file_problems(folder: Path) -> list[str]:
+    """Files of a release folder that must not reach students, with the reason.
+
+    Every file is read, whatever its name or type (nbgrader copies every file of the source folder
+    into the release): one holding a line that names a solution or hidden-test marker (``BEGIN
+    SOLUTION``, ``END HIDDEN TESTS``..., in any case or spacing), or jupytext pairing metadata
+    (a stale paired ``.py``/``.md`` file holds an older answer key; a notebook that keeps the
+    pairing metadata invites students' tools to recreate it), is a problem. A symbolic link is one
+    too. Returns sentences naming each file (relative to ``folder``); empty when all is well.
+    """
+    folder = Path(folder)
+    problems = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            problems.append(f"{rel}: a symbolic link")
+            continue
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        match = _ANY_MARKER.search(data)
+        if match:
+            line = data.count(b"\n", 0, match.start()) + 1
+            problems.append(f"{rel}, line {line}: holds a solution or hidden-test marker "
+                            f"({match.group(0).decode('utf-8', 'replace')!r})")
+        if _JUPYTEXT.search(data):
+            problems.append(f"{rel}: holds jupytext pairing metadata (a paired copy of a notebook "
+                            "may hold an old answer key; remove the pairing before releasing)")
+    return problems

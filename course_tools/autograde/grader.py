@@ -3,8 +3,10 @@
 For each student ``_Grader`` stages a repaired copy (``course_tools.preflight``), keeps the previous
 autograded notebook aside, sends the student to one of ``jobs`` long-lived nbgrader processes
 (``course_tools.autograde.supervisor``) with the student's sandbox settings
-(``course_tools.sandbox``), and turns the answer into a :class:`StudentOutcome` (graded or failed,
-with every problem found in the autograded notebook). :func:`autograde` runs a class, retrying once
+(``course_tools.sandbox``: a fresh user id per student, a run folder removed by a later run only
+once this one has provably ended), and turns the answer into a :class:`StudentOutcome` (graded,
+needs review or failed, with every problem found in the autograded notebook, tamper findings of
+``course_tools.preprocessors.tamper`` included). :func:`autograde` runs a class, retrying once
 a failure that says nothing about the submission. Called by ``course_tools.pipeline``.
 """
 
@@ -24,7 +26,9 @@ from pathlib import Path
 from course_tools import preflight as _preflight
 from course_tools.autograde.supervisor import _Worker
 from course_tools.nbgrader_tools import _db_url, _tool_env
+from course_tools.preprocessors.tamper import findings_of
 from course_tools.sandbox import launcher as _sandbox
+from course_tools.sandbox import runs as _runs
 from course_tools.sandbox import uids as _uids
 
 #: Wall-clock seconds allowed per notebook of a submission (also each kernel's CPU-time limit).
@@ -51,12 +55,18 @@ _EXPLAINED = {
 }
 
 
+#: Statuses of a student whose notebook was autograded (scores are in the gradebook).
+GRADED = ("graded", "needs review")
+
+
 @dataclass
 class StudentOutcome:
     """What happened to one student's submission.
 
-    ``status`` is ``"graded"`` or ``"failed"``; ``message`` says why a submission failed;
-    ``problems`` lists everything the report should tell the instructor about it.
+    ``status`` is ``"graded"``, ``"needs review"`` (graded, but the canary cells found that the
+    student's code may have changed how the tests ran: the score is not to be trusted, see
+    ``course_tools.preprocessors.tamper``) or ``"failed"``; ``message`` says why a submission
+    failed or needs review; ``problems`` lists everything the report should tell the instructor.
     """
 
     student_id: str
@@ -82,10 +92,21 @@ def _previous_total(course: Path, assignment: str, student: str) -> float | None
             return None
 
 
+def tamper_findings(notebook: Path) -> list[str]:
+    """The tamper findings recorded by ``CheckCanaries`` in an autograded notebook, as
+    ``"<notebook>: <finding>"``; empty when none (or no canaries were configured)."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return [f"{notebook.name}: {f}" for f in findings_of(nb) or []]
+
+
 def inspect_autograded(notebook: Path) -> list[str]:
     """Problems visible in an autograded notebook: time-outs, dead kernel, memory, truncation."""
     problems = []
     nb = json.loads(notebook.read_text(encoding="utf-8"))
+    left = nb.get("metadata", {}).get("course_tools", {}).get("leftover_processes")
+    if left:
+        problems.append(f"{notebook.name}: left {left} process(es) running after grading "
+                        "(a sandboxed kernel takes them down with it)")
     for index, cell in enumerate(nb.get("cells", [])):
         if cell.get("cell_type") != "code":
             continue
@@ -120,24 +141,21 @@ class _Grader:
         self.cell_timeout, self.memory_mb = cell_timeout, memory_mb
         self.sandbox = sandbox
         self.root = os.geteuid() == 0
-        self.tmp = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        # Folders left by earlier runs that have provably ended (their lock is free) go first.
+        _runs.remove_stale_run_folders()
+        self.tmp, self._owner = _runs.make_run_folder()
         os.chmod(self.tmp, 0o711)
         self.fontlist = None
         if sandbox:
             _sandbox.write_kernelspec(self.tmp / "jupyter")
             self.fontlist = _sandbox.font_cache()
         self.hide = [str(p) for p in hide]
-        self._locks: list = []
-        self.slots: list[int] = self._claim_uids(self.jobs) if (sandbox and self.root) else list(
-            range(_uids.SANDBOX_UID_BASE, _uids.SANDBOX_UID_BASE + self.jobs))
+        self._locks: list = []  # user ids claimed for students of this run, held to its end
+        self.slots: list[int] = list(range(self.jobs))
         self.lock = threading.Lock()
         self.startup_seconds = 60.0
         self.workers: list[_Worker] | None = None
         self.feedback = False
-
-    def _claim_uids(self, n: int) -> list[int]:
-        """Claim ``n`` sandbox user ids (held until :meth:`close`; see ``sandbox.uids.claim_uids``)."""
-        return _uids.claim_uids(n, self._locks)
 
     def close(self) -> None:
         for worker in self.workers or []:
@@ -145,6 +163,7 @@ class _Grader:
         shutil.rmtree(self.tmp, ignore_errors=True)
         for fh in self._locks:
             fh.close()
+        self._owner.close()
 
     def _worker_args(self) -> list[str]:
         """``nbgrader autograde`` options shared by every student (see ``autograde.worker``)."""
@@ -156,15 +175,28 @@ class _Grader:
             args.append(f"--Execute.kernel_name={_sandbox.KERNEL_NAME}")
         return args
 
+    def _slot_args(self, slot: int) -> list[str]:
+        """Options of one job's process: with the sandbox as root, the kernel talks to nbgrader over
+        Unix sockets in a folder of this job (``ipc``), so that its network can be cut."""
+        if not (self.sandbox and self.root):
+            return []
+        ipc = self.tmp / f"ipc-{slot}"
+        if len(str(ipc)) > 80:  # a Unix socket's path may not exceed 107 bytes: keep tcp (and net)
+            return []
+        ipc.mkdir(exist_ok=True)
+        return ["--KernelManager.transport=ipc", f"--KernelManager.ip={ipc / 'kernel'}"]
+
     def _worker_env(self) -> dict:
         """Environment of a worker process (the kernelspec of the sandbox on JUPYTER_PATH)."""
         env = _tool_env()
         if self.sandbox:
             env["JUPYTER_PATH"] = (str(self.tmp / "jupyter") + os.pathsep
                                    + env.get("JUPYTER_PATH", ""))
-        return {k: v for k, v in env.items() if not k.startswith("COURSE_SANDBOX_")}
+        env = {k: v for k, v in env.items() if not k.startswith("COURSE_SANDBOX_")}
+        env["COURSE_GRADER_PID"] = str(os.getpid())  # the worker dies with this run
+        return env
 
-    def _job_env(self, slot: int, student_dir: Path) -> dict:
+    def _job_env(self, uid: int | None, student_dir: Path) -> dict:
         """Sandbox settings of one student's kernel: every ``COURSE_SANDBOX_*`` variable, set or
         removed (None), so that nothing carries over from the previous student."""
         env: dict = dict.fromkeys(_SANDBOX_VARIABLES)
@@ -177,8 +209,8 @@ class _Grader:
         env["COURSE_SANDBOX_CPU_S"] = str(int(self.timeout) + 5)
         env["COURSE_SANDBOX_FSIZE_MB"] = "200"
         env["COURSE_SANDBOX_MPL_FONTLIST"] = self.fontlist
-        if self.root:
-            env["COURSE_SANDBOX_UID"] = str(slot)
+        if self.root and uid is not None:
+            env["COURSE_SANDBOX_UID"] = str(uid)
             env["COURSE_SANDBOX_NPROC"] = "256"
         return env
 
@@ -186,31 +218,39 @@ class _Grader:
         with self.lock:
             if self.workers is None:
                 start = max(120.0, self.startup_seconds)
-                self.workers = [_Worker(slot, self._worker_args(), self.course, self._worker_env(),
-                                        start) for slot in self.slots]
+                self.workers = [_Worker(slot, self._worker_args() + self._slot_args(slot),
+                                        self.course, self._worker_env(), start,
+                                        pass_fds=(self._owner.fileno(),))
+                                for slot in self.slots]
                 self.idle = list(self.workers)
             worker = self.idle.pop()
+            # A user id of this student's own, never given to another student of this run.
+            uid = _uids.claim_uid(self._locks) if (self.sandbox and self.root) else None
         outcome = None
         try:
-            outcome = self._grade(student, worker)
+            outcome = self._grade(student, worker, uid)
             return outcome
         finally:
-            if self.sandbox and self.root:
-                left = _uids._processes_of_uid(worker.slot)  # leftovers of this student's kernel
-                if left:
+            if uid is not None:
+                # The kernel ran as PID 1 of its own PID namespace: what it started died with it.
+                # Anything of this uid still alive (it should never be) is killed; the id is never
+                # reused in this run anyway.
+                left = _uids._processes_of_uid(uid)
+                seen, deadline = set(left), time.monotonic() + 60
+                while left and time.monotonic() < deadline:
                     _uids._kill(left)
-                    # Until they are gone (reaped), they count against the next student's process
-                    # limit: a fork bomb would otherwise make the next kernel fail to start.
-                    deadline = time.monotonic() + 60
-                    while _uids._processes_of_uid(worker.slot) and time.monotonic() < deadline:
-                        time.sleep(0.2)
-                    if outcome is not None:
-                        outcome.problems.append(f"left {len(left)} process(es) running after "
-                                                "grading; they were killed")
+                    time.sleep(0.2)
+                    left = _uids._processes_of_uid(uid)
+                    seen.update(left)
+                if seen and outcome is not None:
+                    outcome.problems.append(
+                        f"left {len(seen)} process(es) of its sandbox user running after grading; "
+                        "they were killed" + (" (some could not be: that user id is not used "
+                                              "again in this run)" if left else ""))
             with self.lock:
                 self.idle.append(worker)
 
-    def _grade(self, student: str, worker: _Worker) -> StudentOutcome:
+    def _grade(self, student: str, worker: _Worker, uid: int | None) -> StudentOutcome:
         course, assignment = self.course, self.assignment
         started = time.monotonic()
         staged = course / STAGED / student / assignment
@@ -231,12 +271,10 @@ class _Grader:
             backup.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(out_dir), str(backup))
 
-        student_dir = self.tmp / f"slot{worker.slot}-{abs(hash(student))}"
-        shutil.rmtree(student_dir, ignore_errors=True)
-        student_dir.mkdir()
+        student_dir = Path(tempfile.mkdtemp(prefix=f"job{worker.slot}-", dir=self.tmp))
         os.chmod(student_dir, 0o711)
         wall = self.timeout * max(1, len(pre.notebooks)) + self.startup_seconds
-        code, reply = worker.run(student, self._job_env(worker.slot, student_dir), wall,
+        code, reply = worker.run(student, self._job_env(uid, student_dir), wall,
                                  feedback=self.feedback)
         log = reply.get("log", "")
         status_file = student_dir / "status.json"
@@ -255,9 +293,17 @@ class _Grader:
                 " | ".join(lines[-3:]) if lines else log.strip()[-300:] or "no notebook graded")
         else:
             shutil.rmtree(backup, ignore_errors=True)
+            tampered = []
             for nb_path in graded:
                 problems += inspect_autograded(nb_path)
-            return StudentOutcome(student, "graded", "", problems, time.monotonic() - started,
+                tampered += tamper_findings(nb_path)
+            status, message = "graded", ""
+            if tampered:
+                status = "needs review"
+                message = ("the tests may not have run as written (tampering suspected); review "
+                           "the autograded notebook before using this score")
+                problems = [f"tampering suspected: {t}" for t in tampered] + problems
+            return StudentOutcome(student, status, message, problems, time.monotonic() - started,
                                   feedback=bool(reply.get("feedback")))
         # Failed: put the previous autograded notebooks back, so feedback and grades stay whole.
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -308,7 +354,7 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
         for student, outcome in list(results.items()):
             if outcome.status == "failed" and any(t in outcome.message for t in _TRANSIENT):
                 again = grader.grade(student)
-                if again.status == "graded":
+                if again.status in GRADED:
                     again.problems.append("graded at the second attempt; the first failed for a "
                                           f"reason unrelated to the submission: {outcome.message}")
                 results[student] = again

@@ -29,8 +29,10 @@ class _Worker:
     gets a fresh worker.
     """
 
-    def __init__(self, slot: int, args: list[str], cwd: Path, env: dict, start_timeout: float):
+    def __init__(self, slot: int, args: list[str], cwd: Path, env: dict, start_timeout: float,
+                 pass_fds: tuple[int, ...] = ()):
         self.slot, self.args, self.cwd, self.env = slot, args, cwd, env
+        self.pass_fds = pass_fds  # e.g. the run folder's owner lock, held while this process lives
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.err = None
@@ -45,7 +47,7 @@ class _Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "course_tools.autograde.worker", *self.args], cwd=self.cwd,
             env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-            start_new_session=True)
+            start_new_session=True, pass_fds=self.pass_fds)
         line = self._read_line(time.monotonic() + self.start_timeout)
         if line is None:
             self.stop()

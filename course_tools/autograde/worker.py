@@ -28,6 +28,10 @@ Protocol (one JSON object per line):
   ASSIGNMENT --student ID --force`` runs, with the course's feedback preprocessors) and adds
   ``"feedback": bool, "feedback_log": TEXT`` to the answer. End of input ends the worker.
 
+With ``COURSE_GRADER_PID`` set (the pipeline's process id), the worker asks Linux to kill it when
+that process dies, so that a grading run killed with SIGKILL leaves no worker (and, through the
+sandbox launcher, no kernel) behind.
+
 Replies go to a private copy of the original standard output; file descriptor 1 itself is pointed at
 standard error before any kernel starts, so nothing a student's kernel prints (it inherits
 descriptors 1 and 2) can be mistaken for a reply. The ``job`` token is echoed so that the pipeline
@@ -70,8 +74,29 @@ def _configure(argv: list[str]):
     return app.extra_args[0], NbGraderAPI(coursedir=app.coursedir, parent=app)
 
 
+def _die_with_parent() -> bool:
+    """Have Linux kill this process when the grading run that started it dies (SIGKILL included).
+
+    The run passes its process id in ``COURSE_GRADER_PID``; returns False when that run is already
+    gone (it died before the request took effect), True otherwise (also without the variable).
+    """
+    parent = os.environ.get("COURSE_GRADER_PID", "")
+    if not parent.isdigit():
+        return True
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return True
+    return os.getppid() == int(parent)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if not _die_with_parent():
+        return 3
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")  # os.dup: not inherited by kernels
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -1,7 +1,8 @@
 """Stage 1, intake from a learning platform: a flat folder of downloaded files or archives.
 
 :func:`collect_downloads` files ``<student>_<anything>.ipynb`` (or archives of such files) into
-``<course>/submitted/`` with nbgrader's own ``zip_collect``; a renamed notebook is sorted out later by
+``<course>/submitted/`` with nbgrader's own ``zip_collect``, after ``intake.archives`` has copied the
+files and extracted the archives within limits; a renamed notebook is sorted out later by
 pre-flight (``course_tools.preflight``). When the course's ``nbgrader_config.py`` sets
 ``c.FileNameCollectorPlugin.named_regexp``, that expression is used, as plain ``nbgrader
 zip_collect`` would (issue 16); the platforms' own naming is read by ``intake.platform``.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from course_tools.intake import archives as _archives
 from course_tools.intake.platform import course_named_regexp
 from course_tools.nbgrader_tools import _errors, _nbgrader
 
@@ -22,15 +24,19 @@ DOWNLOADS_REGEXP = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+)$"
 
 
 def collect_downloads(downloads: Path, course: Path, assignment: str,
-                      regexp: str | None = None) -> None:
+                      regexp: str | None = None) -> list[_archives.Skipped]:
     """Collect a flat folder of downloaded files (LMS style) with ``nbgrader zip_collect``.
 
     Every file in ``downloads`` (notebooks named ``<student>_<name>.ipynb``, or .zip/.tar.gz
-    archives holding such notebooks) is copied to ``course/downloaded/<assignment>/archive/``;
-    nbgrader's ``zip_collect`` then extracts the archives and files each notebook under
-    ``course/submitted/<student>/<assignment>/``. A renamed notebook is sorted out later by the
-    pre-flight step. File names are read with ``regexp`` if given, else the course config's
-    ``FileNameCollectorPlugin.named_regexp`` if it sets one, else :data:`DOWNLOADS_REGEXP`.
+    archives holding such notebooks) is copied, and every archive extracted, to
+    ``course/downloaded/<assignment>/archive/`` by ``course_tools.intake.archives``: streamed, with
+    the limits (50 MB per file, 200 MB per student, a compression ratio of at most 100:1) checked
+    before anything is written. nbgrader's ``zip_collect`` then files each notebook under
+    ``course/submitted/<student>/<assignment>/`` (it finds no archive left to expand). A renamed
+    notebook is sorted out later by the pre-flight step. File names are read with ``regexp`` if
+    given, else the course config's ``FileNameCollectorPlugin.named_regexp`` if it sets one, else
+    :data:`DOWNLOADS_REGEXP`. Returns every file or archive entry left out, with the reason (for
+    the report).
 
     Raises
     ------
@@ -45,9 +51,17 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     archive = course / "downloaded" / assignment / "archive"
     shutil.rmtree(course / "downloaded" / assignment, ignore_errors=True)
     archive.mkdir(parents=True)
+    skipped: list[_archives.Skipped] = []
+    used: dict[str, int] = {}
     for path in sorted(downloads.iterdir()):
-        if path.is_file():
-            shutil.copy2(path, archive / path.name)
+        if _archives.is_archive(path) and path.is_file() and not path.is_symlink():
+            skipped += _archives.extract_archive(path, archive / f"{path.name}.d", used)
+        else:
+            left = _archives.copy_download(path, archive, used)
+            if left is not None:
+                skipped.append(left)
+    if not any(p.is_file() for p in archive.rglob("*")):
+        return skipped  # nothing to collect (zip_collect would fail on an empty folder)
     args = ["zip_collect", assignment, "--force"]
     if regexp is None and not course_named_regexp(course):
         regexp = DOWNLOADS_REGEXP
@@ -56,3 +70,4 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     proc = _nbgrader(args, course)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader zip_collect failed: {_errors(proc)}")
+    return skipped

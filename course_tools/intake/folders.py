@@ -9,9 +9,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from course_tools.preflight import copy_submission
 
-def collect(submissions: Path, course: Path, assignment: str) -> None:
+
+def collect(submissions: Path, course: Path, assignment: str) -> list[tuple[str, str]]:
     """Copy ``submissions/<student>/<assignment>/`` folders into ``course/submitted/``.
+
+    Only what can be graded is copied (``preflight.copy_submission``): files over the pipeline's
+    50 MB limit (judged by size, so a sparse file is never written out), symbolic links and special
+    files are left out. Returns ``(student, message)`` for each file left out (for the report).
 
     Raises
     ------
@@ -22,14 +28,17 @@ def collect(submissions: Path, course: Path, assignment: str) -> None:
     if not submissions.is_dir():
         raise FileNotFoundError(f"submissions folder not found: {submissions}")
     target = course / "submitted"
+    left_out: list[tuple[str, str]] = []
     if submissions.resolve() == target.resolve():
-        return
-    for student_dir in sorted(p for p in submissions.iterdir() if p.is_dir()):
+        return left_out
+    for student_dir in sorted(p for p in submissions.iterdir()
+                              if p.is_dir() and not p.is_symlink()):
         src = student_dir / assignment
-        if src.is_dir():
+        if src.is_dir() and not src.is_symlink():
             dst = target / student_dir.name / assignment
             shutil.rmtree(dst, ignore_errors=True)
-            shutil.copytree(src, dst, symlinks=True)
+            left_out += [(student_dir.name, message) for _, message in copy_submission(src, dst)]
+    return left_out
 
 
 def find_submissions(course: Path, assignment: str) -> list[str]:

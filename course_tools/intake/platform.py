@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from course_tools import roster as _roster
+from course_tools.intake import archives as _archives
 from course_tools.intake import canvas as _canvas
 from course_tools.intake import moodle as _moodle
 
@@ -139,10 +140,16 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
     archive = course / "downloaded" / assignment / "archive"
     shutil.rmtree(course / "downloaded" / assignment, ignore_errors=True)
     archive.mkdir(parents=True)
-    for path in files:
-        target = archive / path.relative_to(downloads)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    used: dict[str, int] = {}
+    for path in files:  # within intake.archives' limits (issue 14): streamed, checked before writing
+        rel = path.relative_to(downloads)
+        if _archives.is_archive(path) and not path.is_symlink():
+            left = _archives.extract_archive(path, archive / f"{rel}.d", used)
+        else:
+            (archive / rel).parent.mkdir(parents=True, exist_ok=True)
+            one = _archives.copy_download(path, (archive / rel).parent, used)
+            left = [one] if one is not None else []
+        problems += [str(s) for s in left]
     args = ["zip_collect", assignment, "--force", f"--ZipCollectApp.collector_plugin={plugin}",
             *options]
     proc = (run or _run)(args, course)

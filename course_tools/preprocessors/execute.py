@@ -10,12 +10,18 @@ the pipeline in ``course_tools.autograde`` and to a plain ``nbgrader autograde``
     ``NotRun``, and the notebook is then scored as usual: tests that ran before the death keep
     their scores, the affected ones score zero. Cell time-outs are nbgrader's own (``Execute.timeout``
     with ``interrupt_on_timeout``: the cell gets a ``CellTimeoutError`` and the next cell runs).
+    After the last cell, while the kernel still runs, it counts the processes the student's code
+    left running (:func:`leftover_processes`) into ``resources["course_tools"]``;
+    ``course_tools.preprocessors.tamper.CheckCanaries`` records the count in the notebook's
+    metadata for the grading report.
 
 (``RelabelGradeCellStderr`` and ``CapOutputSize`` are in ``course_tools.preprocessors.outputs``.)
 Every notice starts with ``[course_tools]`` so that ``course_tools.autograde.grader`` can report it per student.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
@@ -33,6 +39,57 @@ def _error(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"{ename}: {evalue}"])
 
 
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def leftover_processes(km) -> int:
+    """Processes started by the kernel's code that are still running (Linux /proc; 0 elsewhere).
+
+    The kernel is the process jupyter_client started, or, through the sandbox launcher, the first
+    process below it that runs ``ipykernel_launcher`` (``unshare`` -> kernel).
+    """
+    try:
+        root = km.provisioner.process.pid
+    except AttributeError:
+        return 0
+    if not Path("/proc").is_dir():
+        return 0
+    children = _children()
+
+    def is_kernel(pid: int) -> bool:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        # Not the launchers in front of it (unshare, setpriv), whose arguments name it too.
+        return (b"ipykernel_launcher" in argv
+                and Path(argv[0].decode(errors="replace")).name not in ("unshare", "setpriv"))
+
+    kernel, todo = None, [root]
+    while todo and kernel is None:
+        pid = todo.pop(0)
+        if is_kernel(pid):
+            kernel = pid
+        todo += children.get(pid, [])
+    if kernel is None:
+        return 0
+    count, todo = 0, list(children.get(kernel, []))
+    while todo:
+        pid = todo.pop()
+        count += 1
+        todo += children.get(pid, [])
+    return count
+
+
 class ResilientExecute(Execute):
     """nbgrader's Execute that survives a dying kernel (see the module docstring).
 
@@ -46,6 +103,18 @@ class ResilientExecute(Execute):
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
+        try:
+            return self._run_cell(cell, resources, index)
+        finally:
+            if index == len(self.nb.cells) - 1 and resources is not None:
+                # The last cell: the kernel still runs. Count what the student's code left running
+                # (it dies with the kernel, in its PID namespace when sandboxed, or is killed by
+                # the pipeline); the grading report names it.
+                left = leftover_processes(self.km)
+                if left:
+                    resources.setdefault("course_tools", {})["leftover_processes"] = left
+
+    def _run_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._died_in is not None:

@@ -1,7 +1,8 @@
 """Stage 6, the text: ``report.md`` for the instructor, with Markdown tables.
 
 :func:`write_report` names the reconciliation problems, the submissions that failed, every problem
-found per student, pending hand-marking, the score distribution and the per-question summary.
+found per student (suspected tampering included: "needs review"), the downloaded files left out,
+pending hand-marking, the score distribution and the per-question summary.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from course_tools.autograde.grader import StudentOutcome
+from course_tools.autograde.grader import GRADED, StudentOutcome
 
 
 def _markdown_table(df: pd.DataFrame) -> str:
@@ -27,20 +28,35 @@ def _markdown_table(df: pd.DataFrame) -> str:
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
                  summary: pd.DataFrame, reconciliation: list[str] | None = None,
                  pending_manual: tuple[int, int] = (0, 0), feedback: bool = True,
-                 sections: list[str] | None = None) -> Path:
-    """Write report.md: reconciliation, failures, every problem per student, scores, questions,
-    then ``sections`` (further lines, e.g. platform export, roster and item analysis)."""
-    graded = sum(o.status == "graded" for o in outcomes)
-    failed = [o for o in outcomes if o.status != "graded"]
+                 sections: list[str] | None = None, not_collected: list | None = None) -> Path:
+    """Write report.md: reconciliation, failures, results that need review, downloaded files not
+    collected (``intake.archives.Skipped``), every problem per student, scores, questions, then
+    ``sections`` (further lines, e.g. platform export, roster and item analysis)."""
+    graded = sum(o.status in GRADED for o in outcomes)
+    review = [o for o in outcomes if o.status == "needs review"]
+    failed = [o for o in outcomes if o.status not in GRADED]
     lines = [f"# Grading report: {assignment}", "",
-             f"Submissions found: {len(outcomes)}; graded: {graded}; "
-             f"reported failures: {len(failed)}.", ""]
+             f"Submissions found: {len(outcomes)}; graded: {graded}"
+             + (f" ({len(review)} of them need review)" if review else "")
+             + f"; reported failures: {len(failed)}.", ""]
     for issue in reconciliation or []:
         lines += [f"**Reconciliation problem:** {issue}", ""]
     if failed:
         lines += ["## Submissions that could not be graded", "",
                   _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}
                                                 for o in failed])), ""]
+    if review:
+        lines += ["## Results that need review (tampering suspected)", "",
+                  "The canary cells found that these students' code may have changed how the tests "
+                  "ran (see their problems below). Their scores are left out of grades.csv "
+                  "(grading_status \"needs review\"); read the autograded notebook before "
+                  "accepting or correcting the score in the formgrader.", "",
+                  _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}
+                                                for o in review])), ""]
+    if not_collected:
+        lines += ["## Downloaded files not collected", ""]
+        lines += [f"- `{s.archive}`: `{s.entry}`: {s.reason}" for s in not_collected]
+        lines.append("")
     noted = [o for o in outcomes if o.problems]
     if noted:
         lines += ["## Problems found, per student", ""]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from course_tools.autograde.grader import StudentOutcome
+from course_tools.autograde.grader import GRADED, StudentOutcome
 
 
 def reconcile(students: list[str], outcomes: list[StudentOutcome], scores: pd.DataFrame
@@ -20,7 +20,7 @@ def reconcile(students: list[str], outcomes: list[StudentOutcome], scores: pd.Da
     """
     issues = []
     ids = [o.student_id for o in outcomes]
-    graded = [o.student_id for o in outcomes if o.status == "graded"]
+    graded = [o.student_id for o in outcomes if o.status in GRADED]
     failed = [o.student_id for o in outcomes if o.status == "failed"]
     if len(students) != len(graded) + len(failed) or sorted(ids) != sorted(students):
         issues.append(f"{len(students)} submissions found but {len(graded)} graded and "

@@ -12,10 +12,17 @@ environment variables that the grading pipeline sets for each nbgrader process:
     ``<dir>/work``, *except notebooks*: nbgrader writes the notebook it is executing, hidden tests
     included, into that folder, and a student's code must not read it. The kernel runs in the copy.
 ``COURSE_SANDBOX_UID``
-    When the launcher runs as root, it drops to this user and group id (no supplementary groups)
-    after copying, so the kernel cannot read files that are not readable by others, and cannot write
-    the gradebook or any file of the course. The pipeline gives each parallel worker its own id, so
-    two students graded at the same time cannot read each other's sandbox.
+    When the launcher runs as root, the kernel runs as this user and group id, with no
+    supplementary groups and no way to regain privileges, as PID 1 of a PID namespace of its own
+    (:func:`namespace_argv`: util-linux ``unshare --pid --fork --kill-child --mount-proc`` then
+    ``setpriv --reuid --regid --clear-groups --no-new-privs``). It cannot read files that are not
+    readable by others, cannot write the gradebook or any file of the course, sees only its own
+    processes, and everything it starts dies with it. The pipeline gives every student a fresh id
+    (``course_tools.sandbox.uids``), so no student can reach another's sandbox folder or kernel.
+    When the connection file uses the ``ipc`` transport (the pipeline's choice), the kernel also gets
+    a network namespace of its own (``--net``: no network at all) and the folder of its Unix sockets
+    is handed to the sandbox user, closed to everyone else. The launcher also asks Linux to kill it
+    (``PR_SET_PDEATHSIG``) when the grading process that started it dies.
 ``COURSE_SANDBOX_HIDE``
     Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
     enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
@@ -28,12 +35,26 @@ environment variables that the grading pipeline sets for each nbgrader process:
     number of processes of the sandbox user. A kernel over its address space gets a ``MemoryError``;
     over its CPU time it is killed, which ``ResilientExecute`` reports as ``KernelDied``.
 
+Why these tools: the PID namespace makes "nothing outlives the student" a guarantee of the Linux
+kernel rather than a search of ``/proc`` that a process forking in a loop can escape; ``unshare``
+and ``setpriv`` are util-linux's maintained implementations (already on every Debian system),
+replacing hand-written ``setuid`` code; bubblewrap was not chosen because (as found in issue 14), run as root, its user
+switch maps back to root and it exits on the interrupt signal that per-cell time limits rely on.
+The mount namespace that hides the course is still made with ``mount(2)`` through ctypes
+(:func:`_hide`): it needs bind mounts of the Python installation back into a covered folder, which
+would otherwise need a shell script run inside ``unshare --mount``.
+
 What it does not do (limits, stated in the README too): without root, there is no user switch and no
-mount namespace, only the working-folder copy and the resource limits; files readable by every user
-elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; the
-kernel can use the network (loopback included); and the student's code shares the kernel with the
-tests, so it can still redefine what the tests call. ``write_status`` records what was applied in
-``<dir>/status.json`` (written before the user switch) for the pipeline's report.
+namespace, only the working-folder copy and the resource limits; files readable by every user
+elsewhere on the machine (the virtual environment, other world-readable folders) stay readable; with
+the ``tcp`` transport the network is not cut; and the student's code shares the kernel with the
+tests, so it can still redefine what the tests call (``course_tools.preprocessors.tamper`` detects the common
+ways of doing so). ``write_status`` records what was applied in ``<dir>/status.json`` (written
+before the user switch) for the pipeline's report. Sources: util-linux ``unshare(1)`` and
+``setpriv(1)`` manual pages; ``pid_namespaces(7)`` (PID 1 and the killing of a namespace's
+processes); jupyter_client's ``LocalProvisioner.send_signal`` (an interrupt goes to the kernel's
+process group: the kernel gets it, and ``unshare`` survives it, as the robustness tests check with
+cells over their time limit).
 """
 
 from __future__ import annotations
@@ -43,11 +64,13 @@ import json
 import os
 import resource
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 KERNEL_NAME = "course-sandbox"
 CLONE_NEWNS = 0x00020000
+PR_SET_PDEATHSIG = 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 32, 4096, 16384, 1 << 18)
 
@@ -171,7 +194,7 @@ def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
 
 
 def write_status(sandbox: Path, status: dict) -> None:
-    """Record what the launcher applied (read back by ``course_tools.grade``)."""
+    """Record what the launcher applied (read back by ``course_tools.autograde.grader``)."""
     (sandbox / "status.json").write_text(json.dumps(status), encoding="utf-8")
 
 
@@ -216,6 +239,21 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
         os.chmod(conn, 0o600)
         os.chmod(sandbox, 0o711)  # the sandbox user may pass through to work/, not list or write
         status["uid"] = uid
+    ipc = False
+    try:
+        info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    if is_root and uid is not None and info.get("transport") == "ipc":
+        # The kernel binds its Unix sockets in this folder: its own, closed to every other user.
+        ipc_dir = Path(info.get("ip", "")).parent
+        if ipc_dir.is_dir() and ipc_dir != Path("/"):
+            os.chown(ipc_dir, uid, uid)
+            os.chmod(ipc_dir, 0o700)
+            ipc = True
+    status["namespace"] = bool(is_root and uid is not None
+                               and namespace_argv(uid, [], ipc) is not None)
+    status["network"] = "cut" if status["namespace"] and ipc else "not cut"
     _limit(resource.RLIMIT_AS, (_env_float("COURSE_SANDBOX_MEM_MB") or 0) * 2**20)
     _limit(resource.RLIMIT_CPU, _env_float("COURSE_SANDBOX_CPU_S"))
     _limit(resource.RLIMIT_FSIZE, (_env_float("COURSE_SANDBOX_FSIZE_MB") or 0) * 2**20)
@@ -226,23 +264,59 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
         write_status(sandbox, status)  # written before the user switch: not writable by the kernel
     except OSError:
         pass
-    if is_root and uid is not None:
-        nproc = _env_float("COURSE_SANDBOX_NPROC")
-        if nproc:
-            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-    os.chdir(work)
     env = dict(os.environ)
     env.update(HOME=str(work), TMPDIR=str(work / "tmp"), IPYTHONDIR=str(work / ".ipython"),
                MPLCONFIGDIR=str(work / ".config"), XDG_CONFIG_HOME=str(work / ".config"),
                XDG_CACHE_HOME=str(work / ".config"), JUPYTER_RUNTIME_DIR=str(work / "tmp"))
     for key in [k for k in env if k.startswith("COURSE_SANDBOX_")]:
         del env[key]
-    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn),
-                              *(extra_args or [])], env)
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(conn), *(extra_args or [])]
+    if is_root and uid is not None:
+        nproc = _env_float("COURSE_SANDBOX_NPROC")
+        if nproc:
+            resource.setrlimit(resource.RLIMIT_NPROC, (int(nproc), int(nproc)))
+        argv = namespace_argv(uid, kernel, cut_network=ipc)
+        if argv is not None:
+            os.chdir(work)
+            _die_with_parent()
+            os.execve(argv[0], argv, env)
+        # No util-linux tools: drop to the sandbox user here (no PID namespace; reported).
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    os.chdir(work)
+    os.execve(sys.executable, kernel, env)
 
+
+def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] | None:
+    """The command that runs ``kernel`` as PID 1 of a new PID namespace as user ``uid``.
+
+    ``unshare --pid --fork --kill-child --mount-proc`` (util-linux): the kernel is PID 1 of its own
+    PID namespace, with its own ``/proc``; when it exits or is killed, the Linux kernel kills every
+    process left in the namespace, and when ``unshare`` itself is killed (as jupyter_client kills
+    a kernel) ``--kill-child`` kills the kernel first. ``--net`` (when ``cut_network``) gives it a
+    network namespace of its own with only a loopback device that is down: no network at all; the
+    kernel then talks to nbgrader over Unix sockets (``ipc`` transport), which live in the file
+    system, not in a network namespace. ``setpriv --reuid --regid --clear-groups --no-new-privs``
+    drops to the sandbox user and group with no supplementary groups and no way to regain
+    privileges (no set-user-id programs). Returns None when either tool is missing.
+    """
+    unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
+    if not unshare or not setpriv:
+        return None
+    return [unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
+            *(["--net"] if cut_network else []), "--",
+            setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--", *kernel]
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process (then ``unshare``) when the grading process that started it
+    dies, so that a killed grading run leaves no kernel behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:

@@ -1,21 +1,25 @@
 """Sandbox user ids and the processes that run under them (Linux ``/proc``).
 
-When grading as root, every parallel autograde job runs its students' kernels under a user id of its
-own (see ``course_tools.sandbox.launcher``). This module claims such ids so that two grading runs
-on one machine never share one (:func:`claim_uids`), finds the processes of an id or below a process,
-and kills them. Used by the autograde stage (``course_tools.autograde``) around each student.
+When grading as root, every student's kernel runs under a user id of its own (see
+``course_tools.sandbox.launcher``). This module claims such ids so that no two students, in one run
+or in concurrent runs on one machine, share one, and never an id any process still uses
+(:func:`claim_uid`); it finds the processes of an id or below a process, and kills them. Used by the
+autograde stage (``course_tools.autograde``) around each student.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import tempfile
 from pathlib import Path
 
-#: First user id used for sandboxed kernels when grading as root (one id per parallel worker,
-#: claimed with a lock file so that concurrent grading runs never share one).
+#: First user id used for sandboxed kernels when grading as root (a fresh id per student, claimed
+#: with a lock file so that no two students, in one run or in concurrent runs, share one), and how
+#: many ids may be used.
 SANDBOX_UID_BASE = 64000
+SANDBOX_UID_COUNT = 10000
+#: Where the user-id locks live (fixed, so that every checkout and run on the machine shares them).
+LOCK_DIR = Path("/tmp")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -59,30 +63,37 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
-def claim_uids(n: int, locks: list) -> list[int]:
-    """Claim ``n`` sandbox user ids no other grading run on this machine is using.
+def claim_uid(held: list, first: int | None = None, count: int | None = None) -> int:
+    """Claim a sandbox user id that no run holds and no process uses; its lock is added to ``held``.
 
-    Each id is held by an exclusive lock on ``<tmp>/course-sandbox-uid-<id>.lock`` (the open file is
-    appended to ``locks``) until the caller closes it, so that two pipelines running at once never
-    share (or kill) a kernel's user. An id that still has processes (left by an earlier, killed
-    run) is skipped: they would count against the process limit of the kernels started under it.
-    Ids are tried from ``SANDBOX_UID_BASE`` up; raises RuntimeError when 1000 are all taken.
+    The lock is an exclusive ``flock`` on ``/tmp/course-sandbox-uid-<id>.lock`` (a fixed folder, so
+    that every run and every checkout on the machine shares the locks), held until the caller
+    closes the file: the grading pipeline claims a fresh id for every student and holds it to the
+    end of the run, so no two students, in one run or in concurrent runs, ever share one. An id
+    that still has processes (left by an earlier run killed before it could clean up) is skipped.
+
+    Raises
+    ------
+    RuntimeError
+        If every id of the range is taken.
     """
     import fcntl
 
-    uids = []
-    for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + 1000):
-        fh = open(Path(tempfile.gettempdir()) / f"course-sandbox-uid-{uid}.lock", "w")
+    first = SANDBOX_UID_BASE if first is None else first  # read now: the benchmark moves it
+    count = SANDBOX_UID_COUNT if count is None else count
+    for uid in range(first, first + count):
+        try:
+            fh = open(LOCK_DIR / f"course-sandbox-uid-{uid}.lock", "w")
+        except OSError:
+            continue
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
             continue
-        if _processes_of_uid(uid):  # leftovers of an earlier run would count against limits
+        if _processes_of_uid(uid):
             fh.close()
             continue
-        locks.append(fh)
-        uids.append(uid)
-        if len(uids) == n:
-            return uids
-    raise RuntimeError("no free sandbox user id (1000 grading workers already running?)")
+        held.append(fh)
+        return uid
+    raise RuntimeError(f"no free sandbox user id in {first}..{first + count - 1}")

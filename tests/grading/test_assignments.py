@@ -202,6 +202,9 @@ def test_pipeline_scores_correct_blank_and_partly_wrong_exactly(graded_assignmen
     assert result["reconciled"]
     assert {o.student_id: o.status for o in result["outcomes"]} == dict.fromkeys(graded["students"],
                                                                                 "graded")
+    # Honest submissions (correct, blank, partly wrong, alternative solutions) are never flagged
+    # by the tamper canaries (issue 14): "graded" above, and no finding at all.
+    assert not [p for o in result["outcomes"] for p in o.problems if "tampering" in p]
     n = len(graded["students"])
     assert f"Submissions found: {n}; graded: {n}; reported failures: 0." in \
         result["report"].read_text(encoding="utf-8")

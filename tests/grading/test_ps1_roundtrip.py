@@ -33,6 +33,8 @@ def test_pipeline_scores_three_submissions_exactly(released, ps1_submissions):
     assert result["reconciled"]
     assert {o.student_id: o.status for o in result["outcomes"]} == {
         "blank": "graded", "correct": "graded", "partly_wrong": "graded"}
+    # Honest submissions (correct, partly wrong, blank) are never flagged by the tamper canaries.
+    assert not [p for o in result["outcomes"] for p in o.problems if "tampering" in p]
 
     grades = pd.read_csv(result["out"] / "grades.csv", dtype={"student_id": str})
     by_student = grades.set_index("student_id")

@@ -63,7 +63,10 @@ def read_statuses(path: Path | None) -> dict[str, str]:
     column = "status" if "status" in df else "grading_status" if "grading_status" in df else None
     if column is None or "student_id" not in df:
         return {}
-    return dict(zip(df["student_id"], df[column]))
+    # The grading writes "needs review" (course_tools.autograde.grader); read any spelling of it
+    # ("needs review", "needs_review", "Needs review") as the one status, never as a final grade.
+    status = df[column].str.strip().str.lower().str.replace(r"[\s-]+", "_", regex=True)
+    return dict(zip(df["student_id"], status))
 
 
 class PlatformExportPlugin(ExportPlugin):

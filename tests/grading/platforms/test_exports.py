@@ -90,9 +90,14 @@ def test_pending_grades_and_missing_submissions_block_the_export(graded_course, 
     assert not out.exists()
 
 
-def test_needs_review_from_the_outcomes_blocks_then_is_held(graded_course, roster_csv, tmp_path):
+@pytest.mark.parametrize("status", ["needs review", "needs_review"])
+def test_needs_review_from_the_outcomes_blocks_then_is_held(graded_course, roster_csv, tmp_path,
+                                                            status):
+    # "needs review" is what the grading writes (course_tools.autograde.grader.GRADED).
+    from course_tools.autograde.grader import GRADED
+    assert status.replace("_", " ") in GRADED
     outcomes = tmp_path / "student_outcomes.csv"
-    pd.DataFrame({"student_id": ["alice", "bob"], "status": ["graded", "needs_review"]}).to_csv(
+    pd.DataFrame({"student_id": ["alice", "bob"], "status": ["graded", status]}).to_csv(
         outcomes, index=False)
     with pytest.raises(ExportBlocked, match="needs review'?: bob"):
         export(CanvasExportPlugin, graded_course, tmp_path / "c.csv", roster=str(roster_csv),

@@ -1,0 +1,207 @@
+"""Extract downloaded archives safely: streamed, with limits checked before anything is written.
+
+``nbgrader zip_collect`` extracts each archive whole (in memory, then on disk) before any size limit
+applies, and skips entries with ``../``, absolute paths or symbolic links without telling anyone.
+:func:`extract_archive` replaces that step for ``--downloads``: it reads the archive's entries one by
+one and writes each entry's bytes in chunks, and it skips, *and reports by name with the reason*:
+
+* an entry whose path leaves the folder (``..``) or is absolute;
+* a symbolic or hard link, a device, a FIFO (only regular files and folders are extracted);
+* an entry larger than :data:`MAX_ENTRY_BYTES` (50 MB, the pipeline's per-file limit of pre-flight),
+  judged first by the size the archive declares and then by the bytes actually read, so a forged
+  header does not help;
+* an entry whose compression ratio exceeds :data:`MAX_RATIO` (100 to 1) once it is over
+  :data:`RATIO_FLOOR` (1 MB); a notebook compresses about 3 to 10 to 1, a bomb about 1,000 to 1;
+* an archive inside the archive (nbgrader's ``zip_collect`` would expand it without limits);
+* anything beyond :data:`MAX_STUDENT_BYTES` (200 MB) extracted for one student (the part of the
+  entry name before the first ``_``, as ``--downloads`` reads it), and beyond
+  :data:`MAX_ARCHIVE_BYTES` (1 GB) from one archive.
+
+An entry that runs over a limit while being written is removed again. Supported archives: ``.zip``
+(:mod:`zipfile`) and ``.tar``, ``.tar.gz``/``.tgz``, ``.tar.bz2``, ``.tar.xz`` (:mod:`tarfile`,
+streamed). Sources: Python's ``zipfile`` and ``tarfile`` documentation (extraction warnings).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Largest entry extracted (bytes): the pipeline's 50 MB per-file limit (preflight.DEFAULT_MAX_FILE_MB).
+MAX_ENTRY_BYTES = 50_000_000
+#: Most bytes extracted for one student, over all their archives.
+MAX_STUDENT_BYTES = 200_000_000
+#: Most bytes extracted from one archive.
+MAX_ARCHIVE_BYTES = 1_000_000_000
+#: Highest compression ratio (uncompressed / compressed) accepted for an entry over RATIO_FLOOR.
+MAX_RATIO = 100
+RATIO_FLOOR = 1_000_000
+_CHUNK = 1 << 20
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+#: Names that nbgrader's zip_collect (or a student) could take for an archive: never passed on.
+COMPRESSED_SUFFIXES = ARCHIVE_SUFFIXES + (".gz", ".bz2", ".xz", ".7z", ".rar", ".zst")
+
+
+@dataclass
+class Skipped:
+    """One archive entry (or file) that was not extracted, and why."""
+
+    archive: str
+    entry: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.archive}: {self.entry!r} not collected: {self.reason}"
+
+
+def is_archive(path: Path) -> bool:
+    """True for the archive types :func:`extract_archive` reads (by name)."""
+    return str(path).lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def student_of(name: str) -> str:
+    """The student id a downloaded file name gives (``<student>_<anything>``), or the name."""
+    return posixpath.basename(name).split("_", 1)[0]
+
+
+def _safe_path(name: str) -> str | None:
+    """Why ``name`` may not be extracted as a path, or None (an archive inside an archive is not
+    extracted either: nbgrader's zip_collect would expand it without limits)."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path"
+    parts = name.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "path leaves the downloads folder (..)"
+    if name.lower().endswith(COMPRESSED_SUFFIXES):
+        return "an archive inside an archive (not extracted)"
+    return None
+
+
+class _Budget:
+    def __init__(self, used: dict[str, int]):
+        self.used = used  # per student, shared across archives
+        self.archive = 0
+
+
+def _write(stream, target: Path, name: str, declared: int, compressed: int | None,
+           budget: _Budget) -> str | None:
+    """Copy ``stream`` to ``target`` within the limits; None when written, else why not."""
+    student = student_of(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with open(target, "wb") as out:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            written += len(chunk)
+            why = _over(written, compressed, budget, student)
+            if why is None and written > declared >= 0 and compressed is not None:
+                why = "holds more than its header declares"
+            if why:
+                out.close()
+                target.unlink()
+                return why
+            out.write(chunk)
+    budget.used[student] = budget.used.get(student, 0) + written
+    budget.archive += written
+    return None
+
+
+def _over(size: int, compressed: int | None, budget: _Budget, student: str) -> str | None:
+    if size > MAX_ENTRY_BYTES:
+        return f"over the {MAX_ENTRY_BYTES // 1_000_000} MB file limit"
+    if compressed is not None and size > RATIO_FLOOR and size > MAX_RATIO * max(compressed, 1):
+        return (f"compression ratio over {MAX_RATIO}:1 ({size:,} bytes from "
+                f"{compressed:,} or fewer): an archive bomb")
+    if budget.used.get(student, 0) + size > MAX_STUDENT_BYTES:
+        return f"over the {MAX_STUDENT_BYTES // 1_000_000} MB per-student limit"
+    if budget.archive + size > MAX_ARCHIVE_BYTES:
+        return f"over the {MAX_ARCHIVE_BYTES // 1_000_000} MB per-archive limit"
+    return None
+
+
+def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = None
+                    ) -> list[Skipped]:
+    """Extract ``archive`` into ``target`` within the limits above; returns what was skipped.
+
+    ``used`` maps student ids to bytes already extracted for them (updated), so the per-student
+    limit holds across several archives. An archive that cannot be read at all is one skipped
+    entry named ``*``.
+    """
+    archive, target = Path(archive), Path(target)
+    budget = _Budget(used if used is not None else {})
+    skipped: list[Skipped] = []
+
+    def skip(entry: str, reason: str) -> None:
+        skipped.append(Skipped(archive.name, entry, reason))
+
+    try:
+        if archive.name.lower().endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    name = info.filename
+                    mode = (info.external_attr >> 16) & 0o170000
+                    if info.is_dir():
+                        continue
+                    why = _safe_path(name)
+                    if why is None and mode and mode not in (0o100000,):
+                        why = ("symbolic link (not followed)" if mode == 0o120000
+                               else "not a regular file")
+                    if why is None:
+                        why = _over(info.file_size, info.compress_size, budget, student_of(name))
+                    if why is None:
+                        with zf.open(info) as stream:
+                            why = _write(stream, target / name, name, info.file_size,
+                                         info.compress_size, budget)
+                    if why:
+                        skip(name, why)
+        else:
+            packed = archive.stat().st_size
+            with tarfile.open(archive, "r|*") as tf:  # a stream: entries in order, nothing cached
+                for member in tf:
+                    name = member.name
+                    if member.isdir():
+                        continue
+                    why = _safe_path(name)
+                    if why is None and not member.isreg():
+                        why = ("symbolic link (not followed)" if member.issym()
+                               else "hard link (not followed)" if member.islnk()
+                               else "not a regular file")
+                    # A tar stream is compressed as a whole: the ratio is checked for the archive.
+                    if why is None:
+                        why = _over(member.size, None, budget, student_of(name))
+                        if why is None and budget.archive + member.size > RATIO_FLOOR and \
+                                budget.archive + member.size > MAX_RATIO * max(packed, 1):
+                            why = (f"compression ratio over {MAX_RATIO}:1 for the archive: "
+                                   "an archive bomb")
+                    if why is None:
+                        stream = tf.extractfile(member)
+                        why = _write(stream, target / name, name, member.size, None, budget)
+                    if why:
+                        skip(name, why)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        skip("*", f"the archive could not be read ({type(exc).__name__}: {exc})")
+    return skipped
+
+
+def copy_download(path: Path, target: Path, used: dict[str, int]) -> Skipped | None:
+    """Copy one loose downloaded file within the limits (size judged before reading)."""
+    path = Path(path)
+    if path.is_symlink():
+        return Skipped(path.name, path.name, "symbolic link (not followed)")
+    if not path.is_file():
+        return Skipped(path.name, path.name, "not a regular file (folders are not collected)")
+    if path.name.lower().endswith(COMPRESSED_SUFFIXES):
+        return Skipped(path.name, path.name, "a compressed file that is not a .zip or .tar archive")
+    size = path.stat().st_size
+    budget = _Budget(used)
+    why = _over(size, None, budget, student_of(path.name))
+    if why is None:
+        with open(path, "rb") as stream:
+            why = _write(stream, target / path.name, path.name, size, None, budget)
+    return Skipped(path.name, path.name, why) if why else None
+

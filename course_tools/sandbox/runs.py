@@ -1,0 +1,58 @@
+"""The grading run's temporary folder: made with an owner lock, removed only when provably abandoned.
+
+Each grading run keeps its sandbox folders (copies of student work, kernels' connection files and
+sockets) in ``<temp>/course-sandbox-XXXXXXXX/`` (:func:`make_run_folder`), which holds
+``owner.lock``: a lock held by the run's process and inherited by its grading processes, so it is
+free only once every one of them has ended (a run killed with SIGKILL included: its grading
+processes and kernels die with it, see ``course_tools.autograde.worker`` and
+``course_tools.sandbox.launcher``). :func:`remove_stale_run_folders` removes a folder only while
+holding that free lock; a folder whose lock is held (a concurrent run) or that has no lock file
+(being created, or made by an older version) is left alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+RUN_PREFIX = "course-sandbox-"
+OWNER_LOCK = "owner.lock"
+
+
+def make_run_folder() -> tuple[Path, object]:
+    """A fresh run folder in the system's temporary folder and its held owner lock (an open file).
+
+    The lock is taken on a temporary name and then renamed into place, so that no other run can
+    ever find ``owner.lock`` unlocked while this run lives.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=RUN_PREFIX))
+    fh = open(folder / f".{OWNER_LOCK}.new", "w")
+    fcntl.flock(fh, fcntl.LOCK_EX)
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    os.rename(folder / f".{OWNER_LOCK}.new", folder / OWNER_LOCK)
+    return folder, fh
+
+
+def remove_stale_run_folders(own: Path | None = None) -> list[Path]:
+    """Remove run folders of earlier runs that have provably ended; returns those removed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(RUN_PREFIX + "*"):
+        if (own is not None and folder == own) or folder.is_symlink() or not folder.is_dir():
+            continue
+        lock = folder / OWNER_LOCK
+        try:
+            fh = open(lock, "r")
+        except OSError:
+            continue  # no lock: being created, or not ours to judge
+        with fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live run holds it
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

@@ -1,0 +1,203 @@
+"""Issue 14, item 1: nothing a student started outlives that student's grading or reaches the next
+student's kernel; an interrupted cell still fails only its own test.
+
+One job grades three students in turn, as root (sandboxed kernels):
+
+* ``a_attacker`` hands in no answers; its first answer cell starts a daemon that keeps forking (so
+  that no single snapshot of its process ids catches it), waits for the next student's kernel, reads
+  that kernel's connection file and sends it code that empties every later cell (an input
+  transformer). It writes what it managed to do to a world-writable folder and keeps a heartbeat
+  file fresh while it lives.
+* ``b_victim`` hands in no answers either; its first answer cell waits until the daemon reports
+  success, or until the daemon's heartbeat stops (it is gone), at most 120 s; then it tries to
+  reach a server on the grading machine's loopback (the kernel must have no network). The verdict does not
+  depend on speed: with the daemon alive the attack always gets its chance, and with the daemon
+  dead there is nothing to wait for.
+* ``c_runaway`` answers everything correctly except that ``progress_ratio`` sleeps: its test cell
+  is interrupted at the per-cell limit (SIGINT through the new launcher) and only that test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import fill_solutions, load_nb, save_nb, src
+from course_tools.autograde.grader import autograde
+from course_tools.report.scores import question_scores
+from course_tools.release import release
+from robust_fixtures import FULL, _append, make_course
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="sandbox users and namespaces need root (as in CI)")
+
+DAEMON = r'''
+import os, sys, time, json
+_drop = {drop!r}
+def _helper():
+    # One look for the next student's kernel (same user id): read its connection file, attack.
+    me = os.getuid()
+    own = {own}
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            st = os.stat(f"/proc/{{pid}}")
+            cmd = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if st.st_uid != me or int(pid) in own or b"ipykernel_launcher" not in cmd:
+            continue
+        conn = cmd[cmd.index(b"-f") + 1].decode()
+        try:
+            info = json.load(open(conn))
+        except OSError as exc:
+            open(os.path.join(_drop, "denied"), "a").write(f"{{conn}}: {{exc}}\n")
+            continue
+        from jupyter_client import BlockingKernelClient
+        kc = BlockingKernelClient()
+        kc.load_connection_info(info)
+        kc.start_channels()
+        kc.execute("get_ipython().input_transformers_post.append(lambda lines: [])")
+        time.sleep(2)
+        open(os.path.join(_drop, "attacked"), "w").write(conn)
+    os._exit(0)
+def _chain():
+    # Fork without pause and let each parent exit: whatever snapshot of process ids is taken,
+    # the newest link was born after it.
+    start, n = time.time(), 0
+    while time.time() - start < 400 and not os.path.exists(os.path.join(_drop, "attacked")):
+        if os.fork() != 0:
+            os._exit(0)
+        n += 1
+        if n % 100 == 0:
+            open(os.path.join(_drop, "heartbeat"), "w").write(str(time.time()))
+            if os.fork() == 0:
+                _helper()
+    os._exit(0)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        _chain()
+    os._exit(0)
+'''
+
+WAIT = r'''
+import os, time
+_drop = {drop!r}
+_start = time.time()
+while time.time() - _start < 120 and not os.path.exists(os.path.join(_drop, "attacked")):
+    try:
+        _beat = float(open(os.path.join(_drop, "heartbeat")).read() or 0)
+    except (OSError, ValueError):
+        _beat = 0
+    if time.time() - _beat > 5 and time.time() - _start > 5:
+        break  # the daemon is gone
+    time.sleep(0.2)
+print("VICTIM uid", os.getuid())
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=5).close()
+    print("NET reached")
+except OSError as exc:
+    print("NET denied", exc)
+'''
+
+
+@pytest.fixture(scope="module")
+def graded():
+    base = Path(tempfile.mkdtemp(prefix="isolation-grading-"))
+    os.chmod(base, 0o755)
+    try:
+        drop = base / "drop"
+        drop.mkdir()
+        os.chmod(drop, 0o777)
+        course = make_course(base / "course")
+        release(course, "ps1")
+        rel = load_nb(course / "release" / "ps1" / "ps1.ipynb")
+        source = load_nb(course / "source" / "ps1" / "ps1.ipynb")
+
+        def blank_with(code: str) -> dict:
+            nb = json.loads(json.dumps(rel))
+            cell = next(c for c in nb["cells"]
+                        if c["metadata"].get("nbgrader", {}).get("grade_id") == "unit_cost")
+            cell["source"] = code + "\n" + src(cell)
+            return nb
+
+        attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
+                    + DAEMON.format(drop=str(drop), own="{_own}"))
+        save_nb(blank_with(attacker),
+                course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
+        # A server on the grading machine's loopback: a kernel with network would reach it.
+        server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        save_nb(blank_with(WAIT.format(drop=str(drop), port=port)),
+                course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
+        runaway = fill_solutions(rel, source, edits={"progress_ratio": (
+            "    if not 0 < pr <= 1:", "    import time\n    time.sleep(10_000)\n"
+                                       "    if not 0 < pr <= 1:")})
+        save_nb(runaway, course / "submitted" / "c_runaway" / "ps1" / "ps1.ipynb")
+        try:
+            outcomes = autograde(course, "ps1", ["a_attacker", "b_victim", "c_runaway"], jobs=1,
+                                 timeout=300, progress=lambda *a: None)
+        finally:
+            server.close()
+        yield {"course": course, "drop": drop, "outcomes": {o.student_id: o for o in outcomes},
+               "scores": question_scores(course, "ps1")}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _auto_total(scores, student):
+    rows = scores[(scores["student_id"] == student) & (scores["kind"] == "autograded")]
+    return float(rows["score"].sum())
+
+
+def test_a_forking_leftover_never_reaches_the_next_students_kernel(graded):
+    drop = graded["drop"]
+    assert not (drop / "attacked").exists(), (drop / "attacked").read_text()
+    assert graded["outcomes"]["b_victim"].status == "graded", graded["outcomes"]["b_victim"]
+    assert _auto_total(graded["scores"], "b_victim") == 0.0  # a blank submission stays blank
+    # Nothing of the attacker is alive any more: its heartbeat stopped.
+    beat = float((drop / "heartbeat").read_text() or 0)
+    before = (drop / "heartbeat").stat().st_mtime
+    time.sleep(1)
+    assert (drop / "heartbeat").stat().st_mtime == before and beat > 0
+
+
+def _printed(course, student):
+    nb = load_nb(course / "autograded" / student / "ps1" / "ps1.ipynb")
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_each_student_gets_a_user_id_of_their_own(graded):
+    out = _printed(graded["course"], "b_victim")
+    assert "VICTIM uid" in out
+    victim_uid = int(out.split("VICTIM uid", 1)[1].split()[0])
+    attacker = _printed(graded["course"], "a_attacker")
+    attacker_uid = int(attacker.split("ATTACKER uid", 1)[1].split()[0])
+    assert victim_uid != 0 and attacker_uid != 0
+    assert victim_uid != attacker_uid  # the same job, one after the other, yet two user ids
+    # ... and no network: not even the grading machine's loopback.
+    assert "NET denied" in out and "NET reached" not in out, out
+    status = graded["outcomes"]["a_attacker"]
+    assert status.status in ("graded", "needs review"), status
+
+
+def test_an_interrupted_cell_fails_only_its_own_test(graded):
+    outcome = graded["outcomes"]["c_runaway"]
+    assert outcome.status == "graded", outcome
+    assert any("(test_progress_ratio) timed out" in p for p in outcome.problems), outcome.problems
+    # progress_ratio's own test (1 point) and the two that call it (exponent 1, compare_phases 2)
+    # fail; unit_cost (2) and fit (3) keep their points.
+    scores = graded["scores"].set_index(["student_id", "question"])["score"]
+    assert scores["c_runaway", "test_unit_cost"] == 2.0
+    assert scores["c_runaway", "test_fit"] == 3.0
+    assert scores["c_runaway", "test_progress_ratio"] == 0.0
+    assert _auto_total(graded["scores"], "c_runaway") < FULL
