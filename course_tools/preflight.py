@@ -51,6 +51,10 @@ import nbformat
 
 #: Files larger than this (MB) are removed from the staged copy.
 DEFAULT_MAX_FILE_MB = 50.0
+#: Files an nbgrader exchange writes beside a submission (stock: ``timestamp.txt``,
+#: ``submission_secret.txt``; the class hub's exchange also ``receipt.json``): kept, never reported
+#: as the student's extra files.
+EXCHANGE_FILES = frozenset({"timestamp.txt", "submission_secret.txt", "receipt.json"})
 _COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[\s_-]*copy\d*|[\s_-]+\d+)$", re.IGNORECASE)
 
 
@@ -315,7 +319,8 @@ def preflight(original: Path, staged: Path, release_dir: Path,
     for name in unknown:
         result.add("extra_notebook", f"notebook {name!r} is not part of the assignment; not graded")
     for p in sorted(staged.rglob("*")):
-        if p.is_file() and p.suffix != ".ipynb" and p.name != "timestamp.txt":
+        if p.is_file() and p.suffix != ".ipynb" and (
+                p.parent != staged or p.name not in EXCHANGE_FILES):
             extras.append(p.relative_to(staged).as_posix())
     if extras:
         shown = ", ".join(repr(e) for e in extras[:5]) + (" ..." if len(extras) > 5 else "")

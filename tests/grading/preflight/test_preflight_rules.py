@@ -53,3 +53,19 @@ def test_preflight_reports_ambiguous_names_instead_of_guessing(tmp_path):
     assert not result.ok
     assert [p.kind for p in result.problems].count("extra_notebook") == 2
     assert result.problems[-1].kind == "no_notebook"
+
+
+def test_preflight_does_not_report_the_exchanges_own_files_as_the_students(tmp_path):
+    """nbgrader's exchange writes timestamp.txt and submission_secret.txt beside a submission, the
+    class hub's also receipt.json: not the student's extra files (a nested one still is)."""
+    rel, nb = _release_dir(tmp_path)
+    original = tmp_path / "sub"
+    save_nb(nb, original / "a.ipynb")
+    save_nb(nb, original / "b.ipynb")
+    for name in ("timestamp.txt", "submission_secret.txt", "receipt.json", "notes.txt"):
+        (original / name).write_text("x", encoding="utf-8")
+    (original / "data").mkdir()
+    (original / "data" / "receipt.json").write_text("{}", encoding="utf-8")
+    result = preflight(original, tmp_path / "staged", rel)
+    extras = [p.message for p in result.problems if p.kind == "extra_files"]
+    assert extras == ["2 extra file(s) kept beside the notebook: 'data/receipt.json', 'notes.txt'"]
