@@ -414,7 +414,8 @@ def test_pages_are_in_the_toc_before_the_reference_part():
     files = {p["caption"]: [c["file"] for c in p["chapters"]] for p in toc["parts"]}
     assert files["For instructors"] == ["instructors/index", "instructors/syllabus",
                                         "instructors/session_plans", "instructors/discussion_guides",
-                                        "instructors/rubrics", "instructors/outcomes"]
+                                        "instructors/rubrics", "instructors/outcomes",
+                                        "instructors/class_hub"]
     assert files["Self-study"] == ["self_study"]
     assert captions.index("For instructors") < captions.index("Self-study") < captions.index("Reference")
     for name in files["For instructors"] + files["Self-study"]:
