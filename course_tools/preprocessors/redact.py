@@ -9,12 +9,47 @@ error: its message (an assertion message quotes the hidden inputs), its tracebac
 displayed output (student code called by a hidden test can print anything, even the cell's source)
 are dropped. An instructor can opt in to showing hidden tests with
 ``c.RedactHiddenTests.show_hidden_tests = True`` in ``nbgrader_config.py``.
+
+Outputs of *other* cells can leak hidden tests too (found by a security tester): student code can
+capture the running cell's source (``get_ipython().user_ns['In'][-1]``) while a hidden test calls it,
+and print it later, e.g. from a locked, ungraded instructor cell after the tests. So, before clearing,
+``preprocess`` collects the notebook's hidden-test lines (those between the BEGIN/END HIDDEN TESTS
+delimiters, at least ``min_hidden_line_length`` characters once stripped, and not also present outside
+a hidden region, which would make them public) and replaces any output of any cell that contains one
+of them (compared with whitespace collapsed, ANSI colour codes and HTML markup removed) with a short
+notice of the same output type.
 """
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
 from nbgrader.preprocessors import ClearHiddenTests
-from traitlets import Bool
+from traitlets import Bool, Integer, Unicode
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _as_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "".join(value)
+    return json.dumps(value)
+
+
+def _views(text: str) -> list[str]:
+    """The forms in which a quoted source line may appear in an output, whitespace collapsed."""
+    plain = _ANSI.sub("", text)
+    unescaped = html.unescape(plain)
+    return [_collapse(plain), _collapse(unescaped), _collapse(html.unescape(_TAG.sub("", plain)))]
 
 
 class RedactHiddenTests(ClearHiddenTests):
@@ -23,6 +58,64 @@ class RedactHiddenTests(ClearHiddenTests):
     show_hidden_tests = Bool(
         False, help="Show hidden tests and full tracebacks in feedback (off by default)."
     ).tag(config=True)
+
+    min_hidden_line_length = Integer(
+        12, help="Hidden-test lines shorter than this (stripped) are too generic to look for."
+    ).tag(config=True)
+
+    notice = Unicode(
+        "[output removed: it quoted hidden tests]",
+        help="Replaces any output that contains a hidden-test line.",
+    ).tag(config=True)
+
+    def _hidden_lines(self, nb) -> set[str]:
+        """Hidden-test lines (whitespace collapsed) that appear nowhere outside a hidden region."""
+        hidden, public = set(), set()
+        for cell in nb.cells:
+            in_test = False
+            for line in cell.get("source", "").split("\n"):
+                if self.begin_test_delimeter in line:
+                    in_test = True
+                elif self.end_test_delimeter in line:
+                    in_test = False
+                else:
+                    (hidden if in_test else public).add(_collapse(line))
+        return {l for l in hidden - public if len(l) >= self.min_hidden_line_length}
+
+    def _leaks(self, output, hidden: set[str]) -> bool:
+        texts = []
+        if output.get("output_type") == "stream":
+            texts.append(_as_text(output.get("text", "")))
+        elif output.get("output_type") == "error":
+            texts += [_as_text(output.get("ename", "")), _as_text(output.get("evalue", "")),
+                      _as_text(output.get("traceback", []))]
+        else:
+            texts += [_as_text(v) for v in output.get("data", {}).values()]
+        views = [v for t in texts for v in _views(t)]
+        return any(line in view for line in hidden for view in views)
+
+    def _redact(self, output) -> None:
+        kind = output.get("output_type")
+        if kind == "stream":
+            output["text"] = self.notice + "\n"
+        elif kind == "error":
+            output["evalue"] = self.notice
+            output["traceback"] = [str(output.get("ename", "Error")), self.notice]
+        else:
+            output["data"] = {"text/plain": self.notice}
+            output["metadata"] = {}
+
+    def preprocess(self, nb, resources):
+        if self.show_hidden_tests:
+            return super().preprocess(nb, resources)
+        hidden = self._hidden_lines(nb)  # before the hidden regions are cleared
+        nb, resources = super().preprocess(nb, resources)
+        if hidden:
+            for cell in nb.cells:
+                for output in cell.get("outputs", []):
+                    if self._leaks(output, hidden):
+                        self._redact(output)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
         if self.show_hidden_tests or cell.cell_type != "code":

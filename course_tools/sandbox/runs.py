@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -43,11 +44,18 @@ def remove_stale_run_folders(own: Path | None = None) -> list[Path]:
     for folder in Path(tempfile.gettempdir()).glob(RUN_PREFIX + "*"):
         if (own is not None and folder == own) or folder.is_symlink() or not folder.is_dir():
             continue
+        if folder.lstat().st_uid != os.geteuid():
+            continue  # not made by a grading run of ours (student code can make folders in /tmp)
         lock = folder / OWNER_LOCK
-        try:
-            fh = open(lock, "r")
+        try:  # never follow a link, never block on a FIFO planted there
+            fd = os.open(lock, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError:
             continue  # no lock: being created, or not ours to judge
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            os.close(fd)
+            continue
+        fh = os.fdopen(fd, "r")
         with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
