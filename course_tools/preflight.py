@@ -7,7 +7,8 @@ as a :class:`Problem` for the per-student grading report. What it does, in order
 1. **Folder.** An empty or missing submission folder is a fatal problem (reported, not graded).
    Only what can be graded is copied (:func:`copy_submission`): symbolic links (a link could point
    at the instructor's files), files over ``max_file_mb`` (judged by size before reading, so a
-   large or sparse file is never written out densely) and ``.ipynb_checkpoints`` folders are left
+   large or sparse file is never written out densely), hidden files and folders (``.ipython``
+   holds startup files the kernel would run) and ``.ipynb_checkpoints`` folders are left
    out, and reported. Other extra files stay beside
    the notebook and are listed in the report.
 2. **Notebook names.** The expected notebooks are those of the release. A missing notebook is taken
@@ -230,8 +231,10 @@ def copy_submission(original: Path, target: Path, max_file_mb: float = DEFAULT_M
     Only regular files of at most ``max_file_mb`` megabytes (10**6 bytes) are copied, judged by
     their size *before* anything is read, so the dense content of a large or sparse file is never
     written anywhere. Symbolic links (never followed), other special files (FIFOs, sockets,
-    devices) and ``.ipynb_checkpoints`` folders are left out too. Returns ``(kind, message)``
-    pairs for the report: kinds ``"symlink_removed"``, ``"large_file_removed"``,
+    devices), hidden files and folders (name starting with ``.``: a ``.ipython`` folder would
+    become the kernel's IPYTHONDIR and its startup files would run) and ``.ipynb_checkpoints``
+    folders are left out too. Returns ``(kind, message)`` pairs for the report: kinds
+    ``"symlink_removed"``, ``"hidden_removed"``, ``"large_file_removed"``,
     ``"special_file_removed"`` (checkpoints are left out silently).
     """
     original, target = Path(original), Path(target)
@@ -248,6 +251,9 @@ def copy_submission(original: Path, target: Path, max_file_mb: float = DEFAULT_M
                 dirs.remove(name)
             elif name == ".ipynb_checkpoints":
                 dirs.remove(name)
+            elif name.startswith("."):  # e.g. .ipython/profile_default/startup/ runs at kernel start
+                left_out.append(("hidden_removed", f"hidden folder {rel!r} removed"))
+                dirs.remove(name)
             else:
                 (target / rel_root / name).mkdir(parents=True, exist_ok=True)
         for name in sorted(files):
@@ -256,6 +262,8 @@ def copy_submission(original: Path, target: Path, max_file_mb: float = DEFAULT_M
             info = path.lstat()
             if stat.S_ISLNK(info.st_mode):
                 left_out.append(("symlink_removed", f"symbolic link {rel!r} removed (not followed)"))
+            elif name.startswith("."):
+                left_out.append(("hidden_removed", f"hidden file {rel!r} removed"))
             elif not stat.S_ISREG(info.st_mode):
                 left_out.append(("special_file_removed", f"{rel!r} is not a regular file; left out"))
             elif info.st_size > max_file_mb * 1e6:

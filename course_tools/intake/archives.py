@@ -124,15 +124,28 @@ def _over(size: int, compressed: int | None, budget: _Budget, student: str) -> s
     return None
 
 
-def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = None
-                    ) -> list[Skipped]:
+def _not_owner(name: str, owner: str | None) -> str | None:
+    """Why entry ``name`` of ``owner``'s archive is refused (it names another student), or None."""
+    if owner is None or student_of(name) == owner:
+        return None
+    return (f"names student {student_of(name)!r}, but the archive is {owner!r}'s: an archive may "
+            "hold only its owner's files")
+
+
+def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = None,
+                    owned: bool = False) -> list[Skipped]:
     """Extract ``archive`` into ``target`` within the limits above; returns what was skipped.
 
     ``used`` maps student ids to bytes already extracted for them (updated), so the per-student
     limit holds across several archives. An archive that cannot be read at all is one skipped
-    entry named ``*``.
+    entry named ``*``. With ``owned`` (a student's own upload named ``<student>_<anything>``, as
+    ``--downloads`` reads it), an entry whose name gives another student is skipped and reported:
+    one student's archive must not submit for a classmate (a blank ``victim_ps1.ipynb`` inside
+    ``mallory_ps1.zip`` replaced the victim's notebook in a hostile-student trial). A bulk download
+    made by the instructor (one archive of the whole class) is read without ``owned``.
     """
     archive, target = Path(archive), Path(target)
+    owner = student_of(archive.name) if owned and "_" in archive.name else None
     budget = _Budget(used if used is not None else {})
     skipped: list[Skipped] = []
 
@@ -147,7 +160,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                     mode = (info.external_attr >> 16) & 0o170000
                     if info.is_dir():
                         continue
-                    why = _safe_path(name)
+                    why = _safe_path(name) or _not_owner(name, owner)
                     if why is None and mode and mode not in (0o100000,):
                         why = ("symbolic link (not followed)" if mode == 0o120000
                                else "not a regular file")
@@ -166,7 +179,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                     name = member.name
                     if member.isdir():
                         continue
-                    why = _safe_path(name)
+                    why = _safe_path(name) or _not_owner(name, owner)
                     if why is None and not member.isreg():
                         why = ("symbolic link (not followed)" if member.issym()
                                else "hard link (not followed)" if member.islnk()

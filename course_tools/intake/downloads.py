@@ -55,7 +55,8 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     used: dict[str, int] = {}
     for path in sorted(downloads.iterdir()):
         if _archives.is_archive(path) and path.is_file() and not path.is_symlink():
-            skipped += _archives.extract_archive(path, archive / f"{path.name}.d", used)
+            skipped += _archives.extract_archive(path, archive / f"{path.name}.d", used,
+                                               owned=True)
         else:
             left = _archives.copy_download(path, archive, used)
             if left is not None:

@@ -16,7 +16,9 @@ prevented from outside the kernel; it can be *detected*. Two nbgrader preprocess
     * prints the first nonce (a missing print is noted in the report, not counted as tampering on
       its own: a busy kernel can deliver printed output late);
     * checks the kernel's test machinery: transformers or shell methods that are not IPython's or
-      ipykernel's own, a trace or profile function, a rebound ``AssertionError``, builtins that are
+      ipykernel's own, IPython event callbacks (``pre_run_cell``, ``post_execute``...) whose
+      functions are not IPython's, ipykernel's, matplotlib's or nbgrader's (a callback can patch
+      the test machinery only while a test cell runs), a trace or profile function, a rebound ``AssertionError``, builtins that are
       not the interpreter's own, a replaced ``sys.stdout``, ``numpy.testing``/``pandas.testing``
       functions or ``numpy.isclose``/``allclose``/``math.isclose`` that no longer fail on unequal
       values; and lists the test cells whose appended line ran (their *trace*);
@@ -79,6 +81,9 @@ _SHELL_METHODS = ("run_cell", "run_cell_async", "_run_cell", "run_ast_nodes", "r
                   "showtraceback", "_showtraceback", "showsyntaxerror", "transform_cell",
                   "transform_ast", "should_run_async", "ex", "ev")
 _KERNEL_METHODS = ("do_execute", "execute_request", "_publish_execute_input")
+#: Top-level packages whose IPython event callbacks are expected (IPython and ipykernel register
+#: their own; matplotlib's pyplot and inline backend register a drawing and a flushing callback).
+_CALLBACK_OWNERS = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "nbgrader")
 
 #: Runs inside the student's kernel with fresh globals: NONCE, TRACES (the sys attribute holding
 #: the traces of test cells) are given. Prints NONCE and the list of findings, then the list of
@@ -115,6 +120,32 @@ if ip is not None:
                 found.append(label + " added: " + repr(f)[:80])
     if len(ip.ast_transformers):
         found.append("AST transformer added: " + repr(list(ip.ast_transformers))[:80])
+    # Event callbacks (pre/post_run_cell, pre/post_execute) can patch the test machinery only
+    # while a test runs and restore it before this check: judge each by the module its function
+    # comes from (and, for Python functions, by the file its code was read from).
+    def _foreign(f):
+        g = getattr(f, "__func__", f)
+        mod = _origin(g)
+        top = mod.split(".")[0]
+        if top not in CALLBACK_OWNERS:
+            return True
+        code = getattr(g, "__code__", None)
+        package = getattr(sys.modules.get(top), "__file__", None)
+        if code is None:
+            return False
+        if not package:
+            return True
+        import os.path
+        return not os.path.realpath(code.co_filename).startswith(
+            os.path.dirname(os.path.realpath(package)) + os.sep)
+    events = getattr(ip, "events", None)
+    if events is not None:
+        if not _origin(getattr(events, "trigger", None)).startswith(_owned):
+            found.append("IPython events.trigger replaced")
+        for event, callbacks in sorted(dict(getattr(events, "callbacks", {}) or {}).items()):
+            for f in list(callbacks):
+                if _foreign(f):
+                    found.append("event callback added (" + str(event) + "): " + repr(f)[:80])
     for name in SHELL_METHODS:
         f = getattr(ip, name, None)
         if f is not None and not _origin(f).startswith(_owned):
@@ -202,7 +233,8 @@ def _ends_in_statement(source: str) -> bool:
 def probe_source(nonce: str, fail_nonce: str, traces: str) -> str:
     """Source of one probe cell (see the module docstring)."""
     names = {"NONCE": nonce, "TRACES": traces, "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES,
-             "SHELL_METHODS": _SHELL_METHODS, "KERNEL_METHODS": _KERNEL_METHODS}
+             "SHELL_METHODS": _SHELL_METHODS, "KERNEL_METHODS": _KERNEL_METHODS,
+             "CALLBACK_OWNERS": _CALLBACK_OWNERS}
     return ("import builtins as _cnry_b\n"
             f"_cnry_g = {{'__builtins__': _cnry_b, **{names!r}}}\n"
             f"_cnry_b.exec({_PROBE!r}, _cnry_g)\n"
