@@ -371,11 +371,16 @@ def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
 
 
 def _hidden_paths(course: Path) -> list[Path]:
-    """The course root and the git folders of the repositories holding it and this package.
+    """The course root, this package's own course (``<repository>/assignments``, which holds the
+    source notebooks even when another course is graded with ``--course``) and the git folders of
+    the repositories holding the course and this package.
 
     The source notebooks are in those repositories' history, so kernels must not see them.
     """
     paths = [course]
+    own_course = Path(__file__).resolve().parents[2] / "assignments"
+    if (own_course / "nbgrader_config.py").is_file() and own_course.resolve() != course.resolve():
+        paths.append(own_course)
     for start in (course, Path(__file__).resolve().parents[1]):
         for parent in [start, *start.parents]:
             if (parent / ".git").is_dir():

@@ -29,3 +29,16 @@ def test_only_failures_unrelated_to_the_submission_are_retried(monkeypatch, tmp_
     assert outcome.status == ("graded" if retried else "failed")
     if retried:
         assert any("second attempt" in p and first in p for p in outcome.problems)
+
+
+def test_kernels_never_see_the_packages_own_course_when_grading_another(tmp_path):
+    """With --course pointing at a copy, this repository's assignments/source (solutions and hidden
+    tests) was readable from a student's kernel (hostile-student trial)."""
+    from conftest import ROOT
+    from course_tools.autograde.grader import _hidden_paths
+
+    course = tmp_path / "course"
+    course.mkdir()
+    assert (ROOT / "assignments").resolve() in [p.resolve() for p in _hidden_paths(course)]
+    assert [p for p in _hidden_paths(ROOT / "assignments")
+            if p.resolve() == (ROOT / "assignments").resolve()] == [ROOT / "assignments"]
