@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADED, autograde
+from course_tools.autograde.grader import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, GRADED,
+                                          StudentOutcome, autograde)
 from course_tools.export import export_grades, mark_failures
 from course_tools.feedback import generate_feedback
 from course_tools.intake.archives import Skipped, student_of
@@ -88,6 +89,20 @@ def _set_gradebook(course: Path, assignment: str, duedate: str | None, table, pl
             gb.update_or_create_assignment(assignment, duedate=duedate)
     if table is not None:
         load_into_gradebook(table, _db_url(course), platform)
+
+
+def unsafe_student_id(student: str) -> str | None:
+    """Why ``student`` cannot be graded and exported safely, or None.
+
+    nbgrader's CSV export writes ids unquoted, so a comma, quote or line break breaks the grade
+    file (a comma in an id made the report step fail after grading, in a hostile-student trial),
+    and a spreadsheet reads a leading ``=``, ``+``, ``-`` or ``@`` as a formula (CSV injection).
+    """
+    if any(c in student for c in ',";') or any(ord(c) < 32 or ord(c) == 127 for c in student):
+        return "holds a comma, quote, semicolon or control character, which grade files cannot hold"
+    if student[:1] in ("=", "+", "-", "@"):
+        return "starts with =, +, - or @, which spreadsheets read as a formula"
+    return None
 
 
 def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Path | None = None,
@@ -174,10 +189,13 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     for folder in (submissions, downloads):
         if folder is not None:
             hide.append(Path(folder).resolve())
-    outcomes = autograde(course, assignment, students, timeout=timeout,
-                         jobs=jobs or os.cpu_count() or 1, cell_timeout=cell_timeout,
-                         memory_mb=memory_mb, sandbox=sandbox, hide=hide, progress=progress,
-                         feedback=feedback)
+    unsafe = {s: why for s in students if (why := unsafe_student_id(s))}
+    outcomes = autograde(course, assignment, [s for s in students if s not in unsafe],
+                         timeout=timeout, jobs=jobs or os.cpu_count() or 1,
+                         cell_timeout=cell_timeout, memory_mb=memory_mb, sandbox=sandbox,
+                         hide=hide, progress=progress, feedback=feedback)
+    outcomes += [StudentOutcome(s, "failed", f"student id {s!r} not graded: it {why}; rename the "
+                                "submission folder or file and grade again") for s, why in unsafe.items()]
 
     by_id = {o.student_id: o for o in outcomes}
     for student, message in left_out:

@@ -28,3 +28,4 @@ def test_an_instructors_bulk_archive_holds_the_whole_class(tmp_path):
     assert extract_archive(archive, tmp_path / "out", {}, owned=True) == []
     archive = _zip(tmp_path / "course_ps1_all.zip", ["ann_ps1.ipynb", "bob_ps1.ipynb"])
     assert extract_archive(archive, tmp_path / "out2", {}) == []  # not a student's upload
+
