@@ -128,3 +128,31 @@ def hub_course(hub_install, tmp_path_factory):
         yield HubCourse(settings, base, users, course_dir)
     finally:
         remove_everything(settings, base, names)
+
+
+def in_fresh_thread(test):
+    """Run ``test`` in a thread of its own and re-raise what it raised.
+
+    Playwright's sync API refuses to run where an asyncio loop is running, and earlier tests of a
+    whole-suite run (nbgrader and nbclient driven in-process) can leave the main thread so; a new
+    thread has no event loop at all.
+    """
+    import functools
+    import threading
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        failure = []
+
+        def target():
+            try:
+                test(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+                failure.append(exc)
+
+        thread = threading.Thread(target=target, name=test.__name__)
+        thread.start()
+        thread.join()
+        if failure:
+            raise failure[0]
+    return run

@@ -146,6 +146,7 @@ def page_config(html: str) -> dict:
     return json.loads(found.group(1))
 
 
+@in_fresh_thread
 def test_student_fetches_validates_and_submits_in_the_browser(hub_course, running_hub):
     """Chromium (Debian's, driven by Playwright) through the Assignments tab (issue 15, item 4).
 
@@ -277,6 +278,7 @@ def gradebook(c, code: str) -> str:
     return done.stdout.strip()
 
 
+@in_fresh_thread
 def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course, running_hub):
     """After the previous test's browser submission: collect and grade (sudo rule), then the
     instructor scores bob's written answer and comments on it in Formgrader's grading page, grades
