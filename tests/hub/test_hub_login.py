@@ -24,7 +24,7 @@ import time
 import pytest
 import requests
 
-from hubtools import REPO, as_user, suite
+from hubtools import REPO, as_user, in_fresh_thread, suite
 from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 
 COURSE, fill_solutions, load_nb = suite.COURSE, suite.fill_solutions, suite.load_nb
