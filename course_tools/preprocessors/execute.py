@@ -27,6 +27,8 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from course_tools.sandbox.uids import process_children
+
 #: Prefix of every notice these preprocessors write into a notebook.
 NOTICE = "[course_tools]"
 #: Error names written by ResilientExecute.
@@ -39,16 +41,6 @@ def _error(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"{ename}: {evalue}"])
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    return children
 
 
 def leftover_processes(km) -> int:
@@ -63,7 +55,7 @@ def leftover_processes(km) -> int:
         return 0
     if not Path("/proc").is_dir():
         return 0
-    children = _children()
+    children = process_children()
 
     def is_kernel(pid: int) -> bool:
         try:

@@ -63,8 +63,8 @@ def _open_lock(path: Path):
     return os.fdopen(fd, "r+")
 
 
-def _descendants(pid: int) -> list[int]:
-    """Process ids below ``pid`` (Linux /proc), deepest last."""
+def process_children() -> dict[int, list[int]]:
+    """{parent pid: [child pids]} of every process now running (Linux ``/proc/<pid>/stat``)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -73,6 +73,12 @@ def _descendants(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (Linux /proc), deepest last."""
+    children = process_children()
     out, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):

@@ -23,6 +23,7 @@ from pathlib import Path
 from conftest import ROOT, fill_solutions, load_nb, save_nb, tool_env
 from course_tools.autograde.grader import autograde
 from course_tools.release import release
+from course_tools.sandbox.uids import _descendants
 from robust_fixtures import _append, make_course
 
 
@@ -42,21 +43,6 @@ def _wait_for_new_dir(tmp: Path, known: set[Path], proc, limit: float = 600) -> 
     raise AssertionError("grading never started")
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def _course_with(base: Path, name: str, code: str) -> Path:
