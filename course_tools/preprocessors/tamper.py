@@ -8,38 +8,44 @@ shell's ``run_cell`` or ``showtraceback`` so that a failure is never shown, inst
 prevented from outside the kernel; it can be *detected*. Two nbgrader preprocessors do it:
 
 ``AddCanaries`` (first of ``Autograde.autograde_preprocessors``, before execution)
-    After every test cell (a grade cell that is not an answer cell; after the last cell when there
-    is none) it inserts a *probe* cell, and it appends one line to each test cell that ends in a
-    statement (not in an expression, which nbgrader may read as a partial-credit score). Each probe
-    holds two fresh random nonces and
+    Appends one *trace* line to each test cell (a grade cell that is not an answer cell) that ends
+    in a statement (not in an expression, which nbgrader may read as a partial-credit score): it
+    records a random token only when the cell ran to its end. After every test cell it inserts a
+    *report probe*, and at the end of the notebook one *failing probe*. Each probe runs the same
+    checks of the kernel's test machinery:
 
-    * prints the first nonce (a missing print is noted in the report, not counted as tampering on
-      its own: a busy kernel can deliver printed output late);
-    * checks the kernel's test machinery: transformers or shell methods that are not IPython's or
-      ipykernel's own, IPython event callbacks (``pre_run_cell``, ``post_execute``...) whose
-      functions are not IPython's, ipykernel's, matplotlib's or nbgrader's (a callback can patch
-      the test machinery only while a test cell runs), a trace or profile function, a rebound ``AssertionError``, builtins that are
-      not the interpreter's own, a replaced ``sys.stdout``, ``numpy.testing``/``pandas.testing``
-      functions or ``numpy.isclose``/``allclose``/``math.isclose`` that no longer fail on unequal
-      values; and lists the test cells whose appended line ran (their *trace*);
-    * then fails on purpose: ``assert 0, "<second nonce> <report>"`` must give an
-      ``AssertionError`` whose message is the second nonce followed by that report (one error
-      message, which the kernel sends in order with the test results).
+    * transformers or shell methods that are not IPython's or ipykernel's own, IPython event
+      callbacks (``pre_run_cell``, ``post_execute``...) whose functions are not IPython's,
+      ipykernel's, matplotlib's or nbgrader's (a callback can patch the test machinery only while
+      a test cell runs), a trace or profile function, a rebound ``AssertionError``, builtins that
+      are not the interpreter's own, a replaced ``sys.stdout`` or display publisher,
+      ``numpy.testing``/``pandas.testing`` functions or ``numpy.isclose``/``allclose``/
+      ``math.isclose`` that no longer fail on unequal values; and lists the test cells whose trace
+      line ran.
+
+    A report probe publishes its findings and traces as display data that starts with a fresh
+    random nonce; it must not raise. The failing probe ends with ``assert 0, "<nonce> <report>"``
+    and must give an ``AssertionError`` with exactly that message: it shows that a failing cell
+    still shows its failure. (Until December 2026 every probe failed on purpose; IPython's
+    traceback formatting made that the costliest part of grading a test cell, about 30 ms each,
+    and the trace lines already catch a hidden failure of any single test cell: a test cell that
+    shows no error but whose trace line did not run is a finding.)
 
     The probe's checks run in fresh globals (``exec`` with the builtins module), so a student's own
     variable named ``sum``, ``type`` or ``max`` is not mistaken for tampering.
 
 ``CheckCanaries`` (after ``ResilientExecute`` and ``ClearMetadataPreprocessor``, before outputs are
 capped and grades saved)
-    Reads each probe's outputs: a probe that did not fail, failed with another error or another
-    message, or reported findings means the tests may not have run as written. So does a test cell that
-    shows neither an error nor its trace (it was skipped). A probe that did not run because the
-    kernel died earlier (``KernelDied``/``NotRun``) is no finding: every test after it scores zero.
+    Reads each probe's outputs: a report probe that raised or left no report, a failing probe that
+    did not fail, failed with another error or another message, or any reported finding means the
+    tests may not have run as written. So does a test cell that shows neither an error nor its
+    trace (it was skipped or its failure hidden). A probe that did not run because the kernel died
+    earlier (``KernelDied``/``NotRun``) is no finding: every test after it scores zero.
     It then removes the probes and the appended lines (they never reach the autograded notebook,
     the scores or the feedback) and writes the findings to the notebook's metadata,
     ``metadata["course_tools"]["tamper"]`` (a list of sentences; empty when nothing was found), and
-    logs a warning. ``course_tools.autograde.grader`` reads them back (:func:`findings_of`): such a student is
-    reported as "needs review", never as a clean grade.
+    logs a warning. ``course_tools.autograde.grader`` reads them back (:func:`findings_of`): such a
+    student is reported as "needs review", never as a clean grade.
 
 Limits: this detects the family of generic tricks above, not code written against these very checks
 (the probe's source, nonces included, is visible to a transformer that reads cells). Honest
@@ -155,6 +161,18 @@ if ip is not None:
         f = getattr(kernel, name, None)
         if kernel is not None and f is not None and not _origin(f).startswith(_owned):
             found.append("kernel method " + name + " replaced")
+    for label, obj, owners in (("display publisher", getattr(ip, "display_pub", None), _owned),
+                               ("display hook", getattr(ip, "displayhook", None), _owned),
+                               ("kernel session", getattr(kernel, "session", None),
+                                ("jupyter_client.",))):
+        if obj is None:
+            continue
+        if not type(obj).__module__.startswith(owners):
+            found.append(label + " replaced")
+        for name in ("publish", "send", "__call__", "write_output_prompt", "write_format_data"):
+            f = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
+            if f is not None and not _origin(f).startswith(owners):
+                found.append(label + " method " + name + " replaced")
 if sys.gettrace() is not None:
     found.append("a trace function is set (sys.settrace)")
 if sys.getprofile() is not None:
@@ -206,8 +224,10 @@ if ip is not None:
 out = getattr(sys.stdout, "__class__", None)
 if not getattr(out, "__module__", "").startswith(("ipykernel.", "IPython.")):
     found.append("sys.stdout was replaced")
-print(NONCE)
 REPORT = repr((found, list(sys.__dict__.get(TRACES, []))))
+if not FAIL:
+    from IPython.display import publish_display_data
+    publish_display_data({"text/plain": NONCE + " " + REPORT})
 '''
 
 
@@ -230,44 +250,56 @@ def _ends_in_statement(source: str) -> bool:
     return bool(tree.body) and not isinstance(tree.body[-1], ast.Expr)
 
 
-def probe_source(nonce: str, fail_nonce: str, traces: str) -> str:
-    """Source of one probe cell (see the module docstring)."""
-    names = {"NONCE": nonce, "TRACES": traces, "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES,
-             "SHELL_METHODS": _SHELL_METHODS, "KERNEL_METHODS": _KERNEL_METHODS,
+def probe_source(nonce: str, traces: str, fail: bool = False) -> str:
+    """Source of one probe cell (see the module docstring).
+
+    ``nonce`` starts the probe's report; ``traces`` names the ``sys`` attribute holding the traces
+    of test cells. A report probe (``fail=False``) publishes ``"<nonce> <report>"`` as
+    ``text/plain`` display data; a failing probe ends with ``assert 0, "<nonce> <report>"``.
+    The report is ``repr((findings, traces))``, two lists of strings.
+    """
+    names = {"NONCE": nonce, "TRACES": traces, "FAIL": fail, "FUNCTIONS": _FUNCTIONS,
+             "TYPES": _TYPES, "SHELL_METHODS": _SHELL_METHODS, "KERNEL_METHODS": _KERNEL_METHODS,
              "CALLBACK_OWNERS": _CALLBACK_OWNERS}
-    return ("import builtins as _cnry_b\n"
-            f"_cnry_g = {{'__builtins__': _cnry_b, **{names!r}}}\n"
-            f"_cnry_b.exec({_PROBE!r}, _cnry_g)\n"
-            f"assert 0, {fail_nonce!r} + ' ' + _cnry_g['REPORT']")
+    source = ("import builtins as _cnry_b\n"
+              f"_cnry_g = {{'__builtins__': _cnry_b, **{names!r}}}\n"
+              f"_cnry_b.exec({_PROBE!r}, _cnry_g)")
+    if fail:
+        source += f"\nassert 0, {nonce!r} + ' ' + _cnry_g['REPORT']"
+    return source
 
 
 class AddCanaries(NbGraderPreprocessor):
-    """Insert a probe after every test cell and a trace line into test cells (module docstring)."""
+    """Add trace lines to test cells, a report probe after each, a failing probe at the end."""
 
     def preprocess(self, nb, resources):
-        traces = "_course_traces_" + secrets.token_hex(8)
-        plan = {"traces": traces, "probes": [], "tests": {}}
-        cells, out = list(nb.cells), []
-        tests = [i for i, c in enumerate(cells) if _is_test(c)]
-        after = set(tests) if tests else {len(cells) - 1}
-        for index, cell in enumerate(cells):
-            if index in tests:
-                source = _src(cell)
-                if _ends_in_statement(source):
-                    token = secrets.token_hex(6)
-                    suffix = (f"\nimport sys as _cnry_s; _cnry_s.__dict__.setdefault({traces!r}, "
-                              f"[]).append({token!r}); del _cnry_s")
-                    plan["tests"][len(out)] = {"source": source, "token": token,
-                                               "grade_id": cell.metadata.nbgrader.get("grade_id")}
-                    cell.source = source + suffix
-            out.append(cell)
-            if index in after:
-                nonce, fail = secrets.token_hex(12), secrets.token_hex(12)
-                plan["probes"].append({"index": len(out), "nonce": nonce, "fail": fail,
-                                       "after": len(out) - 1})
-                out.append(new_code_cell(probe_source(nonce, fail, traces)))
+        cells = list(nb.cells)
         if not cells:
             return nb, resources
+        traces = "_course_traces_" + secrets.token_hex(8)
+        plan = {"traces": traces, "probes": [], "tests": {}}
+        out = []
+
+        def probe(fail: bool) -> None:
+            nonce = secrets.token_hex(12)
+            plan["probes"].append({"index": len(out), "nonce": nonce, "fail": fail,
+                                   "after": len(out) - 1})
+            out.append(new_code_cell(probe_source(nonce, traces, fail)))
+
+        for cell in cells:
+            out.append(cell)
+            if not _is_test(cell):
+                continue
+            source = _src(cell)
+            if _ends_in_statement(source):
+                token = secrets.token_hex(6)
+                suffix = (f"\nimport sys as _cnry_s; _cnry_s.__dict__.setdefault({traces!r}, "
+                          f"[]).append({token!r}); del _cnry_s")
+                plan["tests"][len(out) - 1] = {"source": source, "token": token,
+                                               "grade_id": cell.metadata.nbgrader.get("grade_id")}
+                cell.source = source + suffix
+            probe(fail=False)
+        probe(fail=True)
         nb.cells = out
         resources.setdefault(KEY, {})["canaries"] = plan
         return nb, resources
@@ -278,10 +310,25 @@ def _text(output) -> str:
     return text if isinstance(text, str) else "".join(text)
 
 
+def _report_of(outputs: list, nonce: str) -> str | None:
+    """The report a report probe published (text after ``"<nonce> "``), or None."""
+    for output in outputs:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        text = output.get("data", {}).get("text/plain", "")
+        text = text if isinstance(text, str) else "".join(text)
+        if text.startswith(nonce + " "):
+            return text[len(nonce) + 1:]
+    return None
+
+
 def check(nb, plan: dict) -> list[str]:
-    """Findings from the executed probes of ``plan`` (from :class:`AddCanaries`) in ``nb``."""
+    """Findings from the executed probes of ``plan`` (from :class:`AddCanaries`) in ``nb``.
+
+    Returns a list of sentences, each ending in where it was first seen; empty when the probes
+    found nothing.
+    """
     findings: dict[str, str] = {}  # finding -> where it was first seen
-    notes: dict[str, str] = {}  # not evidence of tampering; reported only with findings
 
     def add(what: str, where: str) -> None:
         findings.setdefault(what, where)
@@ -295,39 +342,45 @@ def check(nb, plan: dict) -> list[str]:
             continue  # the kernel died before: later tests score zero, nothing to check
         previous = nb.cells[probe["after"]]
         gid = previous.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        where = f"after cell {probe['after'] - sum(i < probe['after'] for i in probe_at)}" + (
-            f" ({gid})" if gid else "")
-        printed = any(line.strip() == probe["nonce"] for o in outputs
-                      if o.get("output_type") == "stream" for line in _text(o).splitlines())
-        if not printed:
-            notes.setdefault("a check's printed output did not arrive (output redirected, or "
-                             "delivered late by a busy kernel); not counted as tampering", where)
-        traces = None
-        failed = [o for o in errors if o.get("ename") == "AssertionError"
-                  and str(o.get("evalue", "")).startswith(probe["fail"] + " ")]
-        if len(errors) != 1 or not failed:
-            shown = ", ".join(str(o.get("ename")) for o in errors) or "no error"
-            add(f"a check that must fail did not fail as it must ({shown}): failures of tests may "
-                "have been hidden", where)
+        if probe["fail"]:
+            where = "at the end of the notebook"
         else:
-            rest = str(failed[0]["evalue"])[len(probe["fail"]) + 1:]
+            where = f"after cell {probe['after'] - sum(i < probe['after'] for i in probe_at)}" + (
+                f" ({gid})" if gid else "")
+        shown = ", ".join(str(o.get("ename")) for o in errors) or "no error"
+        report = None
+        if probe["fail"]:
+            failed = [o for o in errors if o.get("ename") == "AssertionError"
+                      and str(o.get("evalue", "")).startswith(probe["nonce"] + " ")]
+            if len(errors) != 1 or not failed:
+                add(f"a check that must fail did not fail as it must ({shown}): failures of tests "
+                    "may have been hidden", where)
+            else:
+                report = str(failed[0]["evalue"])[len(probe["nonce"]) + 1:]
+        elif errors:
+            add(f"a check that must run cleanly raised an error ({shown})", where)
+        else:
+            report = _report_of(outputs, probe["nonce"])
+            if report is None:
+                add("a check left no report (its display output was suppressed or replaced)",
+                    where)
+        traces = None
+        if report is not None:
             try:
-                found, traces = ast.literal_eval(rest)
+                found, traces = ast.literal_eval(report)
                 found, traces = [str(f) for f in found], [str(t) for t in traces]
             except (ValueError, SyntaxError, TypeError):
                 add("a check gave an unreadable report", where)
                 found = []
             for item in found:
                 add(item, where)
-        test = plan["tests"].get(probe["after"])
+        test = None if probe["fail"] else plan["tests"].get(probe["after"])
         if test is not None and traces is not None:
             test_errors = [o for o in previous.get("outputs", [])
                            if o.get("output_type") == "error"]
             if not test_errors and test["token"] not in traces:
                 add(f"test cell {test['grade_id']!r} passed without running to its end (it was "
                     "skipped or cut short)", where)
-    if findings:
-        findings.update((what, where) for what, where in notes.items() if what not in findings)
     return [f"{what} (first seen {where})" for what, where in findings.items()]
 
 

@@ -48,7 +48,7 @@ ip.events.register("{after}", _restore)
 
 def _findings(setup: str) -> list[str]:
     fail = "f" * 24
-    probe = probe_source("n" * 24, fail, "_course_traces_test")
+    probe = probe_source(fail, "_course_traces_test", fail=True)
     run = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps([setup, probe, fail]),
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]

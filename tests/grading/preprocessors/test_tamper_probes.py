@@ -1,0 +1,119 @@
+"""Tamper detection, kernel level: the canaries of ``course_tools.preprocessors.tamper`` run in a
+real kernel (``ResilientExecute``, as the grader runs them, without the sandbox).
+
+Each notebook has two answer cells and two test cells (``t1``, ``t2``). The tricks here are
+installed in one answer cell and undone in the next, so that only a check made while the test
+cells run can see them; honest notebooks, including one whose kernel dies and one that switches off
+the display of expression values, must leave no finding.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course_tools.preprocessors.execute import ResilientExecute
+from course_tools.preprocessors.tamper import AddCanaries, CheckCanaries, check
+
+
+def _graded(source: str, grade_id: str, solution: bool = False):
+    cell = new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": not solution, "solution": solution, "locked": not solution,
+                                 "points": 0 if solution else 1, "grade_id": grade_id,
+                                 "schema_version": 3}
+    return cell
+
+
+def _notebook(answer1: str, answer2: str, test1: str = "assert x == 1",
+              test2: str = "assert y == 2"):
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb.cells = [_graded("x = 1\n" + answer1, "a1", solution=True), _graded(test1, "t1"),
+                _graded("y = 2\n" + answer2, "a2", solution=True), _graded(test2, "t2")]
+    return nb
+
+
+def _findings(nb) -> tuple[list[str], object]:
+    nb, resources = AddCanaries().preprocess(copy.deepcopy(nb), {})
+    nb, resources = ResilientExecute(timeout=60).preprocess(nb, resources)
+    executed = copy.deepcopy(nb)
+    nb, resources = CheckCanaries().preprocess(nb, resources)
+    assert nb.metadata["course_tools"]["tamper"] == resources["course_tools"]["tamper"]
+    return resources["course_tools"]["tamper"], (executed, resources["course_tools"]["canaries"])
+
+
+def test_an_honest_notebook_leaves_no_finding_and_no_canary():
+    nb = _notebook("", "", test2="assert y == 3, 'wrong'")  # t2 fails honestly
+    found, (executed, plan) = _findings(nb)
+    assert found == []
+    # one report probe per test cell and one failing probe at the end
+    assert [p["fail"] for p in plan["probes"]] == [False, False, True]
+    assert len(executed.cells) == 7
+
+
+def test_a_failure_hidden_in_one_test_cell_and_restored_after_it_is_flagged():
+    # An input transformer wraps every cell in try/except (so a failing assert shows nothing) and
+    # the next answer cell removes it again.
+    hide = ("def _wrap(lines):\n"
+            "    body = ['    ' + l if l.endswith('\\n') else '    ' + l + '\\n' for l in lines]\n"
+            "    return ['try:\\n'] + body + ['except BaseException:\\n', '    pass\\n']\n"
+            "get_ipython().input_transformers_post.append(_wrap)")
+    restore = "get_ipython().input_transformers_post.remove(_wrap)"
+    found, (executed, _) = _findings(_notebook(hide, restore, test1="assert x == 99"))
+    assert not [o for o in executed.cells[1].outputs if o.output_type == "error"]  # it was hidden
+    assert any("test cell 't1' passed without running to its end" in f for f in found), found
+    assert any("input transformer added" in f and "(first seen after cell 1 (t1))" in f
+               for f in found), found
+
+
+def test_a_callback_that_patches_numpy_only_while_a_test_runs_and_is_then_removed_is_flagged():
+    patch = ("import numpy\n_real = numpy.isclose\n"
+             "def _on(*a): numpy.isclose = lambda *a, **k: True\n"
+             "def _off(*a): numpy.isclose = _real\n"
+             "get_ipython().events.register('pre_run_cell', _on)\n"
+             "get_ipython().events.register('post_run_cell', _off)")
+    unpatch = ("get_ipython().events.unregister('pre_run_cell', _on)\n"
+               "get_ipython().events.unregister('post_run_cell', _off)")
+    found, _ = _findings(_notebook(patch, unpatch, test1="import numpy\nassert numpy.isclose(x, 5)"))
+    assert any("event callback added (pre_run_cell)" in f for f in found), found
+
+
+def test_a_replaced_display_publisher_leaves_no_report_and_is_flagged():
+    found, _ = _findings(_notebook("get_ipython().display_pub.publish = lambda *a, **k: None", ""))
+    assert any("a check left no report" in f for f in found), found
+    assert any("display publisher method publish replaced" in f for f in found), found
+
+
+def test_a_check_that_must_fail_but_passes_is_flagged():
+    # An input transformer that empties only the failing probe (a stand-in for any trick that stops
+    # failures from showing): the end-of-notebook check must notice that nothing failed.
+    trick = ("get_ipython().input_transformers_post.append("
+             "lambda lines: [] if any('assert 0,' in l for l in lines) else lines)")
+    found, _ = _findings(_notebook(trick, ""))
+    assert any("a check that must fail did not fail as it must (no error)" in f for f in found), found
+
+
+@pytest.mark.parametrize("answer2", [
+    "import os\nos._exit(1)",  # the kernel dies: later cells are not run, nothing is flagged
+    "get_ipython().ast_node_interactivity = 'none'",  # expression values are no longer shown
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2])",
+])
+def test_honest_but_unusual_notebooks_leave_no_finding(answer2):
+    found, _ = _findings(_notebook("", answer2))
+    assert found == []
+
+
+def test_check_flags_a_probe_report_that_is_missing_or_unreadable():
+    nb = _notebook("", "")
+    nb, resources = AddCanaries().preprocess(nb, {})
+    plan = resources["course_tools"]["canaries"]
+    first = plan["probes"][0]
+    nb.cells[first["index"]].outputs = [nbformat.from_dict(
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/plain": first["nonce"] + " not a report"}})]
+    found = check(nb, plan)
+    assert any("a check gave an unreadable report" in f for f in found), found
+    assert any("a check left no report" in f for f in found), found  # the second probe never ran
