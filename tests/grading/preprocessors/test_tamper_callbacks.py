@@ -14,7 +14,7 @@ import textwrap
 
 from conftest import save_nb
 from course_tools.preflight import preflight
-from course_tools.preprocessors.tamper import probe_source
+from course_tools.preprocessors.probe import probe_source
 
 _RUNNER = r'''
 import ast, json, sys
@@ -27,7 +27,7 @@ shell.run_cell("import numpy as np\nassert np.isclose(1.0, 1.0)", store_history=
 result = shell.run_cell(probe, store_history=True)
 error = result.error_in_exec
 assert type(error).__name__ == "AssertionError" and str(error).startswith(fail + " "), error
-found, traces = ast.literal_eval(str(error)[len(fail) + 1:])
+found = ast.literal_eval(str(error)[len(fail) + 1:])[0]
 print(json.dumps(found))
 '''
 

@@ -49,9 +49,9 @@ def test_an_honest_notebook_leaves_no_finding_and_no_canary():
     nb = _notebook("", "", test2="assert y == 3, 'wrong'")  # t2 fails honestly
     found, (executed, plan) = _findings(nb)
     assert found == []
-    # one report probe per test cell and one failing probe at the end
-    assert [p["fail"] for p in plan["probes"]] == [False, False, True]
-    assert len(executed.cells) == 7
+    # a trace line in each test cell and one failing probe at the end
+    assert [p["fail"] for p in plan["probes"]] == [True] and sorted(plan["tests"]) == [1, 3]
+    assert len(executed.cells) == 5
 
 
 def test_a_failure_hidden_in_one_test_cell_and_restored_after_it_is_flagged():
@@ -65,8 +65,6 @@ def test_a_failure_hidden_in_one_test_cell_and_restored_after_it_is_flagged():
     found, (executed, _) = _findings(_notebook(hide, restore, test1="assert x == 99"))
     assert not [o for o in executed.cells[1].outputs if o.output_type == "error"]  # it was hidden
     assert any("test cell 't1' passed without running to its end" in f for f in found), found
-    assert any("input transformer added" in f and "(first seen after cell 1 (t1))" in f
-               for f in found), found
 
 
 def test_a_callback_that_patches_numpy_only_while_a_test_runs_and_is_then_removed_is_flagged():
@@ -81,10 +79,10 @@ def test_a_callback_that_patches_numpy_only_while_a_test_runs_and_is_then_remove
     assert any("event callback added (pre_run_cell)" in f for f in found), found
 
 
-def test_a_replaced_display_publisher_leaves_no_report_and_is_flagged():
+def test_a_replaced_display_publisher_is_flagged():
     found, _ = _findings(_notebook("get_ipython().display_pub.publish = lambda *a, **k: None", ""))
-    assert any("a check left no report" in f for f in found), found
-    assert any("display publisher method publish replaced" in f for f in found), found
+    assert any("display publisher method publish replaced" in f and "in cell 1 (t1)" in f
+               for f in found), found
 
 
 def test_a_check_that_must_fail_but_passes_is_flagged():
@@ -106,14 +104,40 @@ def test_honest_but_unusual_notebooks_leave_no_finding(answer2):
     assert found == []
 
 
-def test_check_flags_a_probe_report_that_is_missing_or_unreadable():
-    nb = _notebook("", "")
+def test_check_flags_a_report_that_is_missing_or_unreadable():
+    nb = _notebook("", "", test1="assert x == 1\n5")  # t1 ends in an expression: a report probe
     nb, resources = AddCanaries().preprocess(nb, {})
     plan = resources["course_tools"]["canaries"]
+    assert [p["fail"] for p in plan["probes"]] == [False, True]
     first = plan["probes"][0]
     nb.cells[first["index"]].outputs = [nbformat.from_dict(
         {"output_type": "display_data", "metadata": {},
          "data": {"text/plain": first["nonce"] + " not a report"}})]
     found = check(nb, plan)
     assert any("a check gave an unreadable report" in f for f in found), found
-    assert any("a check left no report" in f for f in found), found  # the second probe never ran
+    assert any("a check that must fail did not fail" in f for f in found), found
+    assert any("test cell 't2' passed without running to its end" in f for f in found), found
+
+
+def test_a_test_cell_ending_in_an_expression_is_checked_by_a_cell_after_it():
+    found, (executed, plan) = _findings(_notebook("", "", test1="assert x == 1\n1"))
+    assert found == [] and sorted(plan["tests"]) == [4]
+    trick = "get_ipython().ast_transformers.append(__import__('ast').NodeTransformer())"
+    found, _ = _findings(_notebook(trick, "get_ipython().ast_transformers.clear()",
+                                   test1="assert x == 1\n1"))
+    assert any("AST transformer added" in f and "after cell 1 (t1)" in f for f in found), found
+
+
+def test_a_trick_followed_by_killing_the_kernel_is_still_flagged():
+    # The final check never runs, but the test cell's own trace line reported the trick.
+    trick = ("get_ipython().input_transformers_post.append("
+             "lambda lines: [l for l in lines if not l.startswith('assert')])")
+    found, _ = _findings(_notebook(trick, "import os\nos._exit(1)", test1="assert x == 99"))
+    assert any("input transformer added" in f and "in cell 1 (t1)" in f for f in found), found
+
+
+def test_a_passed_test_without_any_report_before_the_kernel_died_is_unverified():
+    found, _ = _findings(_notebook("get_ipython().display_pub.publish = lambda *a, **k: None",
+                                   "import os\nos._exit(1)"))
+    assert any("test cell 't1' passed, but neither its check nor the final one reported" in f
+               for f in found), found

@@ -1,0 +1,207 @@
+"""The checks a tamper canary runs inside the student's kernel (see ``tamper``).
+
+:func:`probe_source` gives the source of a probe cell, or of the one line appended to a test cell,
+that runs :data:`PROBE` in fresh globals (``exec`` with the builtins module, so a student's own
+variable named ``sum``, ``type`` or ``max`` is not mistaken for tampering). The attributes checked
+were read from IPython 8 and ipykernel 6 as installed here; see ``tamper`` for what is checked and
+why, and for the limits.
+"""
+
+from __future__ import annotations
+
+#: Name bound by every line the canaries add (and the mark by which tracebacks are cleaned of them).
+MARK = "_cnry_b"
+#: Builtin functions and types a test may rely on; each must still be the interpreter's own.
+_FUNCTIONS = ("abs", "all", "any", "callable", "divmod", "getattr", "hasattr", "hash", "isinstance",
+              "issubclass", "iter", "len", "max", "min", "next", "pow", "print", "repr", "round",
+              "setattr", "sorted", "sum", "exec", "eval", "compile", "__import__")
+_TYPES = ("bool", "int", "float", "complex", "str", "bytes", "list", "dict", "tuple", "set",
+          "frozenset", "range", "zip", "map", "filter", "enumerate", "reversed", "slice", "type",
+          "object", "BaseException", "Exception", "AssertionError", "ValueError", "TypeError",
+          "NameError", "NotImplementedError", "ZeroDivisionError", "KeyError", "IndexError",
+          "AttributeError", "RuntimeError", "ArithmeticError", "LookupError")
+_SHELL_METHODS = ("run_cell", "run_cell_async", "_run_cell", "run_ast_nodes", "run_code",
+                  "showtraceback", "_showtraceback", "showsyntaxerror", "transform_cell",
+                  "transform_ast", "should_run_async", "ex", "ev")
+_KERNEL_METHODS = ("do_execute", "execute_request", "_publish_execute_input")
+#: Top-level packages whose IPython event callbacks are expected (IPython and ipykernel register
+#: their own; matplotlib's pyplot and inline backend register a drawing and a flushing callback).
+_CALLBACK_OWNERS = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "nbgrader")
+
+#: Runs inside the student's kernel with fresh globals: NONCE, TRACES (the sys attribute holding
+#: the traces of test cells), TOKEN (a test cell's trace, or None in a probe cell) and FAIL are
+#: given. Sets REPORT = repr((findings, traces, stored)), where ``stored`` lists (token, findings)
+#: of earlier trace lines that found something; publishes "<NONCE> <REPORT>" unless FAIL.
+PROBE = r'''
+import sys, types, threading, builtins
+found = []
+def _checks():
+    _owned = ("IPython.", "ipykernel.")
+    def _origin(f):
+        f = getattr(f, "__func__", f)
+        return getattr(f, "__module__", None) or getattr(type(f), "__module__", "") or ""
+    try:
+        assert 0
+    except BaseException as e:
+        real = e.__class__
+    if real.__name__ != "AssertionError" or real.__flags__ & (1 << 9):
+        found.append("the assert statement does not raise the interpreter's AssertionError")
+    if builtins.AssertionError is not real:
+        found.append("builtins.AssertionError was rebound")
+    try:
+        from IPython.core.getipython import get_ipython
+        ip = get_ipython()
+    except BaseException as e:
+        ip = None
+        found.append("no IPython shell reachable: " + e.__class__.__name__)
+    if ip is not None:
+        tm = ip.input_transformer_manager
+        for label, items in (("input transformer", list(ip.input_transformers_cleanup)),
+                             ("input transformer", list(ip.input_transformers_post)),
+                             ("line transform", list(tm.line_transforms)),
+                             ("token transformer", list(tm.token_transformers))):
+            for f in items:
+                if not _origin(f).startswith(_owned):
+                    found.append(label + " added: " + repr(f)[:80])
+        if len(ip.ast_transformers):
+            found.append("AST transformer added: " + repr(list(ip.ast_transformers))[:80])
+        # Event callbacks (pre/post_run_cell, pre/post_execute) can patch the test machinery only
+        # while a test runs and restore it before this check: judge each by the module its function
+        # comes from (and, for Python functions, by the file its code was read from).
+        def _foreign(f):
+            g = getattr(f, "__func__", f)
+            mod = _origin(g)
+            top = mod.split(".")[0]
+            if top not in CALLBACK_OWNERS:
+                return True
+            code = getattr(g, "__code__", None)
+            package = getattr(sys.modules.get(top), "__file__", None)
+            if code is None:
+                return False
+            if not package:
+                return True
+            import os.path
+            return not os.path.realpath(code.co_filename).startswith(
+                os.path.dirname(os.path.realpath(package)) + os.sep)
+        events = getattr(ip, "events", None)
+        if events is not None:
+            if not _origin(getattr(events, "trigger", None)).startswith(_owned):
+                found.append("IPython events.trigger replaced")
+            for event, callbacks in sorted(dict(getattr(events, "callbacks", {}) or {}).items()):
+                for f in list(callbacks):
+                    if _foreign(f):
+                        found.append("event callback added (" + str(event) + "): " + repr(f)[:80])
+        for name in SHELL_METHODS:
+            f = getattr(ip, name, None)
+            if f is not None and not _origin(f).startswith(_owned):
+                found.append("shell method " + name + " replaced")
+        kernel = getattr(ip, "kernel", None)
+        for name in KERNEL_METHODS:
+            f = getattr(kernel, name, None)
+            if kernel is not None and f is not None and not _origin(f).startswith(_owned):
+                found.append("kernel method " + name + " replaced")
+        for label, obj, owners in (("display publisher", getattr(ip, "display_pub", None), _owned),
+                                   ("display hook", getattr(ip, "displayhook", None), _owned),
+                                   ("kernel session", getattr(kernel, "session", None),
+                                    ("jupyter_client.",))):
+            if obj is None:
+                continue
+            if not type(obj).__module__.startswith(owners):
+                found.append(label + " replaced")
+            for name in ("publish", "send", "__call__", "write_output_prompt", "write_format_data"):
+                f = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
+                if f is not None and not _origin(f).startswith(owners):
+                    found.append(label + " method " + name + " replaced")
+    if sys.gettrace() is not None:
+        found.append("a trace function is set (sys.settrace)")
+    if sys.getprofile() is not None:
+        found.append("a profile function is set (sys.setprofile)")
+    if getattr(threading, "_trace_hook", None) is not None or getattr(threading, "_profile_hook", None) is not None:
+        found.append("a thread trace or profile function is set")
+    for name in FUNCTIONS:
+        f = builtins.__dict__.get(name)
+        if not (f.__class__ is types.BuiltinFunctionType and getattr(f, "__self__", None) is builtins
+                and getattr(f, "__name__", None) == name):
+            found.append("builtin " + name + " replaced")
+    for name in TYPES:
+        t = builtins.__dict__.get(name)
+        if not (t.__class__ is type and t.__name__ == name and t.__module__ == "builtins"
+                and not t.__flags__ & (1 << 9)):
+            found.append("builtin " + name + " replaced")
+    def _must_fail(label, call, *args):
+        try:
+            call(*args)
+        except BaseException as e:
+            if e.__class__ is not real:
+                found.append(label + " raises " + e.__class__.__name__ + " instead of AssertionError")
+            return
+        found.append(label + " no longer fails on unequal values")
+    np = sys.modules.get("numpy")
+    if np is not None:
+        for name in ("assert_allclose", "assert_array_equal", "assert_array_almost_equal",
+                     "assert_almost_equal", "assert_equal", "assert_approx_equal"):
+            _must_fail("numpy.testing." + name, getattr(np.testing, name, None) or (lambda *a: None), 1.0, 2.0)
+        if sys.modules.get("numpy.testing") is not np.testing:
+            found.append("numpy.testing was replaced")
+        for name in ("isclose", "allclose", "array_equal"):
+            if bool(getattr(np, name)(1.0, 2.0)):
+                found.append("numpy." + name + " says 1.0 equals 2.0")
+    pd = sys.modules.get("pandas")
+    if pd is not None and hasattr(pd, "DataFrame"):
+        _must_fail("pandas.testing.assert_frame_equal", pd.testing.assert_frame_equal,
+                   pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]}))
+        _must_fail("pandas.testing.assert_series_equal", pd.testing.assert_series_equal,
+                   pd.Series([1]), pd.Series([2]))
+    import math
+    if math.isclose(1.0, 2.0):
+        found.append("math.isclose says 1.0 equals 2.0")
+    if ip is not None:
+        for alias, module in (("np", "numpy"), ("pd", "pandas"), ("math", "math")):
+            if alias in ip.user_ns and module in sys.modules and ip.user_ns[alias] is not sys.modules[module]:
+                if isinstance(ip.user_ns[alias], types.ModuleType) or module != "math":
+                    found.append("the name " + alias + " no longer refers to " + module)
+    out = getattr(sys.stdout, "__class__", None)
+    if not getattr(out, "__module__", "").startswith(("ipykernel.", "IPython.")):
+        found.append("sys.stdout was replaced")
+try:
+    _checks()
+except Exception as e:
+    found.append("the checks could not run: " + e.__class__.__name__)
+traces = sys.__dict__.setdefault(TRACES, [])
+stored = sys.__dict__.setdefault(TRACES + "_found", [])
+if TOKEN:
+    traces.append(TOKEN)
+    if found:
+        stored.append((TOKEN, list(found)))
+REPORT = repr((found, list(traces), [(str(t), list(f)) for t, f in stored]))
+if not FAIL:
+    from IPython.display import publish_display_data
+    publish_display_data({"text/plain": NONCE + " " + REPORT})
+'''
+
+
+
+def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None = None) -> str:
+    """Source of a probe cell, or with ``token`` of a trace line (see the module docstring).
+
+    ``nonce`` starts the report; ``traces`` names the ``sys`` attribute holding the traces of test
+    cells. A report probe or trace line (``fail=False``) publishes ``"<nonce> <report>"`` as
+    ``text/plain`` display data; a failing probe ends with ``assert 0, "<nonce> <report>"``.
+    The report is ``repr((findings, traces, stored))``: the findings of this check, the tokens of
+    the trace lines that ran, and (token, findings) of earlier trace lines that found something.
+    A trace line (``token`` given) is one line that also records ``token``.
+    """
+    names = {"NONCE": nonce, "TRACES": traces, "FAIL": fail, "TOKEN": token,
+             "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES, "SHELL_METHODS": _SHELL_METHODS,
+             "KERNEL_METHODS": _KERNEL_METHODS, "CALLBACK_OWNERS": _CALLBACK_OWNERS}
+    if token:
+        return (f"import builtins as {MARK}; {MARK}.exec({PROBE!r}, "
+                f"{{'__builtins__': {MARK}, **{names!r}}}); del {MARK}")
+    source = (f"import builtins as {MARK}\n"
+              f"_cnry_g = {{'__builtins__': {MARK}, **{names!r}}}\n"
+              f"{MARK}.exec({PROBE!r}, _cnry_g)")
+    if fail:
+        source += f"\nassert 0, {nonce!r} + ' ' + _cnry_g['REPORT']"
+    return source
+
+
