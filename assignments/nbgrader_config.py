@@ -43,8 +43,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # n
 from course_tools.preprocessors import (AddCanaries, CapOutputSize,  # noqa: E402
                                         CheckCanaries, RelabelGradeCellStderr, ResilientExecute)
 
-# - AddCanaries / CheckCanaries: canary cells after each test cell show whether student code changed
-#   how the tests ran (transformers, patched shell or assertion helpers...); they are removed before
+# - AddCanaries / CheckCanaries: a checking line at the end of each test cell and a canary cell at the
+#   end of the notebook show whether student code changed how the tests ran (transformers, patched shell or assertion helpers...); they are removed before
 #   grades are saved and recorded in the notebook's metadata for the grading report
 #   (course_tools/preprocessors/tamper.py).
 

@@ -18,7 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     roster.add_argument("--remove", action="store_true", help="delete the roster's accounts")
     roster.add_argument("--prefix", default="", help="prepended to every user name")
     start = sub.add_parser("start", help="start the hub on 127.0.0.1 (a local trial)")
-    start.add_argument("--port", type=int, default=8000)
+    start.add_argument("--port", type=int, default=8000, help="public port (default 8000)")
+    start.add_argument("--hub-port", type=int, default=8081,
+                       help="the hub's internal API port (default 8081)")
+    start.add_argument("--proxy-api-port", type=int, default=8001,
+                       help="the proxy's API port (default 8001)")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "setup":
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hub roster: {len(members)} accounts; course folder {course}")
         return 0
     from hub.start import start
-    settings.port = args.port
+    settings.port, settings.hub_port = args.port, args.hub_port
+    settings.proxy_api_port = args.proxy_api_port
     return start(settings)
 
 

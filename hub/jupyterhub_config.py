@@ -38,6 +38,10 @@ state = Path(settings["state"])
 
 c.JupyterHub.bind_url = f"http://{settings['ip']}:{settings['port']}"
 c.JupyterHub.hub_ip = "127.0.0.1"
+# The two internal ports: JupyterHub's defaults unless changed (``hub start --hub-port
+# --proxy-api-port``), so that a second hub, for another course or a test, can run beside this one.
+c.JupyterHub.hub_port = int(settings.get("hub_port", 8081))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{int(settings.get('proxy_api_port', 8001))}"
 c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.command = [str(prefix / "proxy" / "node_modules" / ".bin" /

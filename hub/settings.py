@@ -28,7 +28,9 @@ class Settings:
     exchange_user: str = "ul-exchange"
     account_prefix: str = ""                    # prepended to every roster name (tests: "hubt-...")
     ip: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 8000                            # the public port (users' browsers)
+    hub_port: int = 8081                        # the hub's internal API (JupyterHub's default)
+    proxy_api_port: int = 8001                  # the proxy's REST API (JupyterHub's default)
     state: Path = Path("/var/lib/upgrading-learning")   # hub database, cookie secret
     project_python: Path = field(default_factory=lambda: REPO / ".venv" / "bin" / "python")
 

@@ -25,6 +25,7 @@ Debian's interpreter, since the default python3 here lives in root's closed home
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -144,8 +145,13 @@ def pin_lab_extensions(lab_env: Path) -> None:
                        (page, {"disabledExtensions": {"@jupyter/nbgrader:formgrader": False,
                                                       "@jupyter/nbgrader:create-assignment": False}})):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2))
-        path.chmod(0o644)
+        text = json.dumps(data, indent=2)
+        if path.exists() and path.read_text() == text:
+            continue  # unchanged: a running server never reads a half-written file
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.chmod(0o644)
+        tmp.replace(path)
 
 
 def install_programs(settings: Settings) -> None:
@@ -159,8 +165,11 @@ def install_programs(settings: Settings) -> None:
         lines = text.splitlines(keepends=True)
         if lines[0].startswith("#!"):
             lines = lines[1:]
+        text = f"#!{PYTHON} -I\n" + "".join(lines)
+        if target.exists() and target.read_text() == text and target.stat().st_uid == 0:
+            continue
         tmp = target.with_suffix(".tmp")
-        tmp.write_text(f"#!{PYTHON} -I\n" + "".join(lines))
+        tmp.write_text(text)
         os.chown(tmp, 0, 0)
         tmp.chmod(0o755)
         tmp.replace(target)
@@ -172,16 +181,20 @@ def setup(settings: Settings) -> None:
         raise SystemExit("hub setup: run as root")
     if not Path(PYTHON).exists():
         raise SystemExit(f"hub setup: {PYTHON} is missing (apt-get install python3 python3-venv)")
-    ensure_debian_packages()
     settings.prefix.mkdir(parents=True, exist_ok=True)
     settings.prefix.chmod(0o755)
-    ensure_env(settings.hub_env, HERE / "requirements-hub.txt")
-    ensure_env(settings.lab_env, HERE / "requirements-lab.txt",
-               extra_install=[REPO / "course_tools", REPO / "learning_dynamics",
-                              REPO / "pyproject.toml"])
-    pin_lab_extensions(settings.lab_env)
-    ensure_proxy(settings.prefix)
-    install_programs(settings)
+    # One setup at a time per prefix (two test runs, or an administrator and a test run, would
+    # otherwise pip-install into the same environment at once); the lock goes with the process.
+    with open(settings.prefix / ".setup.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ensure_debian_packages()
+        ensure_env(settings.hub_env, HERE / "requirements-hub.txt")
+        ensure_env(settings.lab_env, HERE / "requirements-lab.txt",
+                   extra_install=[REPO / "course_tools", REPO / "learning_dynamics",
+                                  REPO / "pyproject.toml"])
+        pin_lab_extensions(settings.lab_env)
+        ensure_proxy(settings.prefix)
+        install_programs(settings)
     print(f"hub setup: done ({settings.prefix})", flush=True)
 
 

@@ -1,7 +1,10 @@
 """``python3 -m hub start``: run the class hub on 127.0.0.1 in the foreground (a local trial).
 
 Checks first and says what to do: the hub environment and the proxy installed (``python3 -m hub
-setup``), the roster applied (``python3 -m hub roster``), the port free. Stop it with Ctrl-C.
+setup``), the roster applied (``python3 -m hub roster``), the ports free: the public one
+(``--port``, default 8000) and the two internal ones (``--hub-port`` 8081 and ``--proxy-api-port``
+8001, JupyterHub's defaults; change them to run a second hub on the same machine). Stop it with
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ def problems(settings: Settings) -> list[str]:
     for name in ("settings.json", "roster.json"):
         if not (settings.etc / name).exists():
             found.append(f"{settings.etc / name} is missing: run `python3 -m hub roster ROSTER.csv`")
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((settings.ip, settings.port))
-        except OSError as err:
-            found.append(f"port {settings.port} on {settings.ip} is in use ({err.strerror}): stop "
-                         f"what uses it or pass --port")
+    for ip, port, option in ((settings.ip, settings.port, "--port"),
+                             ("127.0.0.1", settings.hub_port, "--hub-port"),
+                             ("127.0.0.1", settings.proxy_api_port, "--proxy-api-port")):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((ip, port))
+            except OSError as err:
+                found.append(f"port {port} on {ip} is in use ({err.strerror}): stop what uses it "
+                             f"or pass {option}")
     return found
 
 
@@ -45,9 +51,9 @@ def command(settings: Settings) -> tuple[list[str], dict]:
 def start(settings: Settings) -> int:
     """Start the hub (foreground); 2 with the list of problems when it cannot start."""
     if (settings.etc / "settings.json").exists():
-        port = settings.port
+        ports = settings.port, settings.hub_port, settings.proxy_api_port
         settings = Settings.load(settings.etc)
-        settings.port = port
+        settings.port, settings.hub_port, settings.proxy_api_port = ports
     found = problems(settings)
     if found:
         print("hub start: cannot start:\n  " + "\n  ".join(found), file=sys.stderr)

@@ -55,7 +55,8 @@ def wait_for(check, what: str):
 def running_hub(hub_course):
     c = hub_course
     settings = c.settings
-    settings.port = free_port()
+    # all three ports free ones, so that a second test run (or a class hub) can run beside this one
+    settings.port, settings.hub_port, settings.proxy_api_port = free_port(), free_port(), free_port()
     settings.state = c.base / "state"
     settings.state.mkdir(mode=0o700)
     settings.save()

@@ -57,15 +57,21 @@ def test_roster_command_changes_nothing_on_a_bad_roster(tmp_path):
         pwd.getpwnam("hubtbad-prof")
 
 
-def test_start_reports_missing_proxy_and_busy_port(tmp_path):
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
+def test_start_reports_missing_proxy_and_busy_ports(tmp_path):
+    with socket.socket() as busy, socket.socket() as busy_api, socket.socket() as free:
+        for sock in (busy, busy_api, free):
+            sock.bind(("127.0.0.1", 0))
         busy.listen()
+        busy_api.listen()
         settings = Settings(prefix=tmp_path / "nothing", etc=tmp_path / "etc",
-                            port=busy.getsockname()[1])
+                            port=busy.getsockname()[1], hub_port=busy_api.getsockname()[1],
+                            proxy_api_port=free.getsockname()[1])
+        free.close()  # bound, not listening: free again for the check
         found = "\n".join(problems(settings))
     assert "proxy" in found and "python3 -m hub setup" in found
     assert f"port {settings.port} on 127.0.0.1 is in use" in found
+    assert f"port {settings.hub_port} on 127.0.0.1 is in use" in found and "--hub-port" in found
+    assert "--proxy-api-port" not in found
     assert "python3 -m hub roster" in found
 
 
