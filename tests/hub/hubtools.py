@@ -27,6 +27,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import contextlib
 import importlib.util
 
 import pytest
@@ -156,3 +157,29 @@ def in_fresh_thread(test):
         if failure:
             raise failure[0]
     return run
+
+
+#: Seconds a browser step may wait: generous, the machine may be loaded; nothing is judged by speed.
+BROWSER_WAIT = 240
+
+
+@contextlib.contextmanager
+def logged_in_page(url: str, username: str, password: str):
+    """A Playwright page of Debian's Chromium, logged in to the hub at ``url`` as ``username``,
+    with JupyterLab loaded; the browser is closed afterwards. Use inside :func:`in_fresh_thread`
+    (Playwright's sync API refuses to start in a thread with a running asyncio loop)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(BROWSER_WAIT * 1000)
+            page.goto(url + "/hub/login")
+            page.fill("#username_input", username)
+            page.fill("#password_input", password)
+            page.click("#login_submit")
+            page.wait_for_selector(".jp-LabShell")
+            yield page
+        finally:
+            browser.close()

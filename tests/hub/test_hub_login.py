@@ -24,7 +24,7 @@ import time
 import pytest
 import requests
 
-from hubtools import REPO, as_user, in_fresh_thread, suite
+from hubtools import REPO, as_user, in_fresh_thread, logged_in_page, suite
 from hubtools import hub_course, hub_install  # noqa: F401  (fixtures)
 
 COURSE, fill_solutions, load_nb = suite.COURSE, suite.fill_solutions, suite.load_nb
@@ -155,7 +155,6 @@ def test_student_fetches_validates_and_submits_in_the_browser(hub_course, runnin
     written to the fetched notebook as the student from the command line, not typed in the page;
     the instructor's Formgrader steps in the browser are not covered yet.
     """
-    from playwright.sync_api import sync_playwright
     c = hub_course
     url, passwords = running_hub
     bob = c.users["bob"]
@@ -165,41 +164,29 @@ def test_student_fetches_validates_and_submits_in_the_browser(hub_course, runnin
     ok_(as_user(c, "instructor", ["nbgrader", "release_assignment", "ps1"], cwd=c.course_dir))
     shots = REPO / "test-artifacts" / "hub"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(WAIT * 1000)
-            page.goto(url + "/hub/login")
-            page.fill("#username_input", bob)
-            page.fill("#password_input", passwords[bob])
-            page.click("#login_submit")
-            page.wait_for_selector(".jp-LabShell")
-            page.get_by_text("Nbgrader", exact=True).click()
-            page.get_by_text("Assignment List", exact=True).click()
-            page.locator("#released_assignments_list button", has_text="Fetch").click()
-            page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
-            page.screenshot(path=str(shots / "student-fetched.png"))
-            fetched = c.home("bob") / "ps1" / "ps1.ipynb"
-            assert fetched.stat().st_uid == pwd.getpwnam(bob).pw_uid
-            nb = fill_solutions(load_nb(fetched), load_nb(COURSE / "source" / "ps1" / "ps1.ipynb"))
-            for cell in nb["cells"]:
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in (
-                        "q1_answer", "q2_answer"):
-                    cell["source"] = "Both sides learn."
-            ok_(as_user(c, "bob", ["python", "-c", "import sys; open('ps1/ps1.ipynb', 'w')"
-                                   ".write(sys.stdin.read())"], input=json.dumps(nb)))
-            page.locator("#fetched_assignments_list a.assignment-notebooks-link").click()
-            page.locator("#fetched_assignments_list button", has_text="Validate").click()
-            page.get_by_text("Success! Your notebook passes all the tests.").wait_for()
-            page.screenshot(path=str(shots / "student-validated.png"))
-            page.locator(".jp-Dialog button", has_text="OK").click()
-            page.locator("#fetched_assignments_list button", has_text="Submit").click()
-            page.locator("#submitted_assignments_list .item_name", has_text="ps1").wait_for()
-            page.screenshot(path=str(shots / "student-submitted.png"))
-        finally:
-            browser.close()
+    with logged_in_page(url, bob, passwords[bob]) as page:
+        page.get_by_text("Nbgrader", exact=True).click()
+        page.get_by_text("Assignment List", exact=True).click()
+        page.locator("#released_assignments_list button", has_text="Fetch").click()
+        page.locator("#fetched_assignments_list button", has_text="Submit").wait_for()
+        page.screenshot(path=str(shots / "student-fetched.png"))
+        fetched = c.home("bob") / "ps1" / "ps1.ipynb"
+        assert fetched.stat().st_uid == pwd.getpwnam(bob).pw_uid
+        nb = fill_solutions(load_nb(fetched), load_nb(COURSE / "source" / "ps1" / "ps1.ipynb"))
+        for cell in nb["cells"]:
+            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in (
+                    "q1_answer", "q2_answer"):
+                cell["source"] = "Both sides learn."
+        ok_(as_user(c, "bob", ["python", "-c", "import sys; open('ps1/ps1.ipynb', 'w')"
+                               ".write(sys.stdin.read())"], input=json.dumps(nb)))
+        page.locator("#fetched_assignments_list a.assignment-notebooks-link").click()
+        page.locator("#fetched_assignments_list button", has_text="Validate").click()
+        page.get_by_text("Success! Your notebook passes all the tests.").wait_for()
+        page.screenshot(path=str(shots / "student-validated.png"))
+        page.locator(".jp-Dialog button", has_text="OK").click()
+        page.locator("#fetched_assignments_list button", has_text="Submit").click()
+        page.locator("#submitted_assignments_list .item_name", has_text="ps1").wait_for()
+        page.screenshot(path=str(shots / "student-submitted.png"))
     inbound = c.settings.exchange_root / c.settings.course_id / "inbound"
     mine = [p for p in inbound.iterdir() if p.name.startswith(bob + "+ps1+")]
     assert len(mine) == 1
@@ -285,7 +272,6 @@ def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course,
     instructor scores bob's written answer and comments on it in Formgrader's grading page, grades
     again, releases feedback; bob fetches it with the Assignments tab's "Fetch Feedback" button
     and his feedback shows the score and the comment."""
-    from playwright.sync_api import sync_playwright
     c = hub_course
     url, passwords = running_hub
     bob, inst = c.users["bob"], c.users["instructor"]
@@ -297,60 +283,36 @@ def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course,
         assert done.returncode == 0, done.stderr[-2000:]
     notebook_id = gradebook(c, f"print(gb.find_submission_notebook('ps1', 'ps1', {bob!r}).id)")
     shots = REPO / "test-artifacts" / "hub"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(WAIT * 1000)
-            page.goto(url + "/hub/login")
-            page.fill("#username_input", inst)
-            page.fill("#password_input", passwords[inst])
-            page.click("#login_submit")
-            page.wait_for_selector(".jp-LabShell")
-            lab = page.request.get(f"{url}/user/{inst}/lab")
-            assert "@jupyter/nbgrader:formgrader" not in page_config(lab.text())[
-                "disabledExtensions"], "the instructor's lab hides formgrader"
-            page.goto(f"{url}/user/{inst}/formgrader/submissions/{notebook_id}/?index=0")
-            page.fill("#q1_answer", "2")
-            page.press("#q1_answer", "Tab")
-            page.fill("#q1_answer-comment", comment)
-            page.press("#q1_answer-comment", "Tab")
-            wait_for(lambda: gradebook(c, (
-                f"g = gb.find_grade('q1_answer', 'ps1', 'ps1', {bob!r})\n"
-                f"m = gb.find_comment('q1_answer', 'ps1', 'ps1', {bob!r})\n"
-                "print(g.manual_score == 2 and m.manual_comment is not None and "
-                f"m.manual_comment.strip() == {comment!r})")) == "True", "Formgrader to save")
-            page.screenshot(path=str(shots / "instructor-formgrader.png"), full_page=True)
-        finally:
-            browser.close()
+    with logged_in_page(url, inst, passwords[inst]) as page:
+        lab = page.request.get(f"{url}/user/{inst}/lab")
+        assert "@jupyter/nbgrader:formgrader" not in page_config(lab.text())[
+            "disabledExtensions"], "the instructor's lab hides formgrader"
+        page.goto(f"{url}/user/{inst}/formgrader/submissions/{notebook_id}/?index=0")
+        page.fill("#q1_answer", "2")
+        page.press("#q1_answer", "Tab")
+        page.fill("#q1_answer-comment", comment)
+        page.press("#q1_answer-comment", "Tab")
+        wait_for(lambda: gradebook(c, (
+            f"g = gb.find_grade('q1_answer', 'ps1', 'ps1', {bob!r})\n"
+            f"m = gb.find_comment('q1_answer', 'ps1', 'ps1', {bob!r})\n"
+            "print(g.manual_score == 2 and m.manual_comment is not None and "
+            f"m.manual_comment.strip() == {comment!r})")) == "True", "Formgrader to save")
+        page.screenshot(path=str(shots / "instructor-formgrader.png"), full_page=True)
     done = as_user(c, "instructor", grade, cwd=c.course_dir, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     done = as_user(c, "instructor", ["nbgrader", "release_feedback", "ps1"], cwd=c.course_dir)
     assert done.returncode == 0, done.stderr[-2000:]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(WAIT * 1000)
-            page.goto(url + "/hub/login")
-            page.fill("#username_input", bob)
-            page.fill("#password_input", passwords[bob])
-            page.click("#login_submit")
-            page.wait_for_selector(".jp-LabShell")
-            page.get_by_text("Nbgrader", exact=True).click()
-            page.get_by_text("Assignment List", exact=True).click()
-            page.locator("#submitted_assignments_list button", has_text="Fetch Feedback").click()
-            wait_for(lambda: list((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
-                     if (c.home("bob") / "ps1" / "feedback").exists() else None, "feedback")
-            feedback = next((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
-            relative = feedback.relative_to(c.home("bob")).as_posix()
-            page.goto(f"{url}/user/{bob}/files/{relative}")
-            page.get_by_text(comment).wait_for()
-            page.screenshot(path=str(shots / "student-feedback.png"), full_page=True)
-        finally:
-            browser.close()
+    with logged_in_page(url, bob, passwords[bob]) as page:
+        page.get_by_text("Nbgrader", exact=True).click()
+        page.get_by_text("Assignment List", exact=True).click()
+        page.locator("#submitted_assignments_list button", has_text="Fetch Feedback").click()
+        wait_for(lambda: list((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
+                 if (c.home("bob") / "ps1" / "feedback").exists() else None, "feedback")
+        feedback = next((c.home("bob") / "ps1" / "feedback").rglob("ps1.html"))
+        relative = feedback.relative_to(c.home("bob")).as_posix()
+        page.goto(f"{url}/user/{bob}/files/{relative}")
+        page.get_by_text(comment).wait_for()
+        page.screenshot(path=str(shots / "student-feedback.png"), full_page=True)
     text = feedback.read_text()
     assert comment in text
     assert re.search(r"Score:\s*2(\.0)?\s*/\s*3", text), "the manual score is not in the feedback"

@@ -69,3 +69,23 @@ def test_preflight_does_not_report_the_exchanges_own_files_as_the_students(tmp_p
     result = preflight(original, tmp_path / "staged", rel)
     extras = [p.message for p in result.problems if p.kind == "extra_files"]
     assert extras == ["2 extra file(s) kept beside the notebook: 'data/receipt.json', 'notes.txt'"]
+
+
+def test_preflight_removes_a_hidden_ipython_startup_folder_from_the_staged_copy(tmp_path):
+    rel, nb = _release_dir(tmp_path)
+    original = tmp_path / "sub"
+    for name in ("a.ipynb", "b.ipynb"):
+        save_nb(nb, original / name)
+    startup = original / ".ipython" / "profile_default" / "startup" / "00-helpers.py"
+    startup.parent.mkdir(parents=True)
+    startup.write_text("import numpy; numpy.isclose = lambda *a, **k: True\n")
+    (original / ".hidden.py").write_text("x = 1\n")
+    staged = tmp_path / "staged"
+    result = preflight(original, staged, rel)
+    assert result.ok and result.notebooks == ["a.ipynb", "b.ipynb"]
+    assert not (staged / ".ipython").exists() and not (staged / ".hidden.py").exists()
+    assert startup.is_file() and (original / ".hidden.py").is_file()  # the original is untouched
+    messages = [p.message for p in result.problems if p.kind == "hidden_removed"]
+    assert "hidden folder '.ipython' removed" in messages
+    assert "hidden file '.hidden.py' removed" in messages
+    assert not any(p.kind == "extra_files" for p in result.problems)

@@ -1,6 +1,6 @@
 """Tamper detection, fast checks: IPython event callbacks that patch the test machinery only
-while a cell runs (``course_tools.preprocessors.tamper``), and hidden files such as a
-``.ipython`` startup folder left out of the staged submission (``course_tools.preflight``).
+while a cell runs (``course_tools.preprocessors.tamper``). Hidden files such as a ``.ipython``
+startup folder are left out by pre-flight (tests/grading/preflight/test_preflight_rules.py).
 
 The probe cell runs in a fresh in-process IPython shell in a subprocess (so pytest's own state,
 its captured ``sys.stdout`` or a coverage tracer, never meets the shell)."""
@@ -12,8 +12,6 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import save_nb
-from course_tools.preflight import preflight
 from course_tools.preprocessors.probe import probe_source
 
 _RUNNER = r'''
@@ -89,35 +87,3 @@ def test_matplotlib_inline_callbacks_of_an_honest_notebook_are_not_flagged():
             return x + 1
     """)
     assert _callback_findings(setup) == []
-
-
-def _release_dir(tmp_path):
-    rel = tmp_path / "release"
-    nb = {"cells": [{"cell_type": "code", "source": "", "outputs": [], "execution_count": None,
-                     "metadata": {"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                               "points": 1, "grade_id": "t",
-                                               "schema_version": 3}}}],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                      "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    save_nb(nb, rel / "a.ipynb")
-    return rel, nb
-
-
-def test_preflight_removes_a_hidden_ipython_startup_folder_from_the_staged_copy(tmp_path):
-    rel, nb = _release_dir(tmp_path)
-    original = tmp_path / "sub"
-    save_nb(nb, original / "a.ipynb")
-    startup = original / ".ipython" / "profile_default" / "startup" / "00-helpers.py"
-    startup.parent.mkdir(parents=True)
-    startup.write_text("import numpy; numpy.isclose = lambda *a, **k: True\n")
-    (original / ".hidden.py").write_text("x = 1\n")
-    staged = tmp_path / "staged"
-    result = preflight(original, staged, rel)
-    assert result.ok and result.notebooks == ["a.ipynb"]
-    assert not (staged / ".ipython").exists() and not (staged / ".hidden.py").exists()
-    assert startup.is_file() and (original / ".hidden.py").is_file()  # the original is untouched
-    messages = [p.message for p in result.problems if p.kind == "hidden_removed"]
-    assert "hidden folder '.ipython' removed" in messages
-    assert "hidden file '.hidden.py' removed" in messages
-    assert not any(p.kind == "extra_files" for p in result.problems)
