@@ -13,7 +13,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from nbgrader.plugins import FileNameCollectorPlugin
+
 from course_tools.intake import archives as _archives
+from course_tools.intake.duplicates import hold_duplicates
 from course_tools.intake.platform import course_named_regexp
 from course_tools.nbgrader_tools import _errors, _nbgrader
 
@@ -33,7 +36,9 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     the limits (50 MB per file, 200 MB per student, a compression ratio of at most 100:1) checked
     before anything is written. nbgrader's ``zip_collect`` then files each notebook under
     ``course/submitted/<student>/<assignment>/`` (it finds no archive left to expand). A renamed
-    notebook is sorted out later by the pre-flight step. File names are read with ``regexp`` if
+    notebook is sorted out later by the pre-flight step; two files that would be the same
+    notebook of one student are moved aside first (``intake.duplicates``: nbgrader would stop the
+    whole collection). File names are read with ``regexp`` if
     given, else the course config's ``FileNameCollectorPlugin.named_regexp`` if it sets one, else
     :data:`DOWNLOADS_REGEXP`. Returns every file or archive entry left out, with the reason (for
     the report).
@@ -64,10 +69,13 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     if not any(p.is_file() for p in archive.rglob("*")):
         return skipped  # nothing to collect (zip_collect would fail on an empty folder)
     args = ["zip_collect", assignment, "--force"]
-    if regexp is None and not course_named_regexp(course):
+    course_regexp = course_named_regexp(course)
+    if regexp is None and not course_regexp:
         regexp = DOWNLOADS_REGEXP
     if regexp is not None:
         args.append(f"--FileNameCollectorPlugin.named_regexp={regexp}")
+    collector = FileNameCollectorPlugin(named_regexp=regexp if regexp is not None else course_regexp)
+    skipped += hold_duplicates(archive, archive.parent / "held", collector.collect)
     proc = _nbgrader(args, course)
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader zip_collect failed: {_errors(proc)}")

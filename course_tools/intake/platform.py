@@ -25,6 +25,7 @@ from course_tools import roster as _roster
 from course_tools.intake import archives as _archives
 from course_tools.intake import canvas as _canvas
 from course_tools.intake import moodle as _moodle
+from course_tools.intake.duplicates import hold_duplicates
 
 PLATFORMS = ("canvas", "moodle")
 _SYSTEM = ("__MACOSX", ".DS_Store", "Thumbs.db")
@@ -150,13 +151,20 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
             one = _archives.copy_download(path, (archive / rel).parent, used)
             left = [one] if one is not None else []
         problems += [str(s) for s in left]
+    # Two files of one student with the same notebook name would stop zip_collect for everyone:
+    # moved aside and reported first, judged by the same collector (intake.duplicates).
+    traits = dict(option[2:].split("=", 1) for option in options)
+    collector = (_canvas.CanvasCollectorPlugin if platform == "canvas" else
+                 _moodle.MoodleCollectorPlugin)(**{k.split(".", 1)[1]: v for k, v in traits.items()})
+    problems += [str(s) for s in hold_duplicates(archive, archive.parent / "held", collector.collect)]
     args = ["zip_collect", assignment, "--force", f"--ZipCollectApp.collector_plugin={plugin}",
             *options]
     proc = (run or _run)(args, course)
     if proc.returncode != 0:
         tail = [ln for ln in (proc.stderr or "").splitlines() if "rror" in ln][-3:]
         raise RuntimeError(f"nbgrader zip_collect failed: {' | '.join(tail) or proc.stderr[-300:]}")
-    students = sorted({owner[n] for n in names if owner[n] and n.endswith(".ipynb")})
+    students = sorted({owner[n] for n in names if owner[n] and n.endswith(".ipynb")
+                       and (course / "submitted" / owner[n] / assignment).is_dir()})
     return {"students": students, "unmatched": unmatched, "problems": problems}
 
 

@@ -78,6 +78,24 @@ def test_canvas_download_collected_late_marked_unmatched_listed(small_course, ro
     assert not (submitted / "alice" / "ps1" / "timestamp.txt").exists()
 
 
+def test_canvas_two_different_files_of_one_student_are_held_not_fatal(small_course, roster_csv,
+                                                                       tmp_path):
+    # alice's ps1 twice (a resubmission kept in the download), different and without LATE marks:
+    # plain zip_collect stops the whole class ("Duplicate submission file"); here both are held
+    # and named, and bob is collected.
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with zipfile.ZipFile(downloads / "submissions.zip", "w") as archive:
+        archive.writestr("hackeralyssa_101_9001_ps1.ipynb", _nb("alice 1"))
+        archive.writestr("hackeralyssa_101_9011_ps1-1.ipynb", _nb("alice 2"))
+        archive.writestr("bitdiddleben_102_9002_ps1.ipynb", _nb("bob"))
+    result = collect_platform_downloads(downloads, small_course, "ps1", "canvas", roster_csv)
+    assert sorted(p.name for p in (small_course / "submitted").iterdir()) == ["bob"]
+    assert result["students"] == ["bob"]
+    held = [p for p in result["problems"] if "2 different files would be alice's ps1.ipynb" in p]
+    assert len(held) == 2, result["problems"]
+
+
 def test_canvas_late_file_without_a_due_date_is_refused(small_course, roster_csv, tmp_path):
     downloads = tmp_path / "d"
     downloads.mkdir()
