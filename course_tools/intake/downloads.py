@@ -16,7 +16,7 @@ from pathlib import Path
 from nbgrader.plugins import FileNameCollectorPlugin
 
 from course_tools.intake import archives as _archives
-from course_tools.intake.duplicates import hold_duplicates
+from course_tools.intake.held import hold_duplicates
 from course_tools.intake.platform import course_named_regexp
 from course_tools.nbgrader_tools import _errors, _nbgrader
 
@@ -37,7 +37,7 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     before anything is written. nbgrader's ``zip_collect`` then files each notebook under
     ``course/submitted/<student>/<assignment>/`` (it finds no archive left to expand). A renamed
     notebook is sorted out later by the pre-flight step; two files that would be the same
-    notebook of one student are moved aside first (``intake.duplicates``: nbgrader would stop the
+    notebook of one student are moved aside first (``intake.held``: nbgrader would stop the
     whole collection). File names are read with ``regexp`` if
     given, else the course config's ``FileNameCollectorPlugin.named_regexp`` if it sets one, else
     :data:`DOWNLOADS_REGEXP`. Returns every file or archive entry left out, with the reason (for

@@ -25,7 +25,7 @@ from course_tools import roster as _roster
 from course_tools.intake import archives as _archives
 from course_tools.intake import canvas as _canvas
 from course_tools.intake import moodle as _moodle
-from course_tools.intake.duplicates import hold_duplicates
+from course_tools.intake.held import hold_duplicates, hold_foreign
 
 PLATFORMS = ("canvas", "moodle")
 _SYSTEM = ("__MACOSX", ".DS_Store", "Thumbs.db")
@@ -151,8 +151,18 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
             one = _archives.copy_download(path, (archive / rel).parent, used)
             left = [one] if one is not None else []
         problems += [str(s) for s in left]
-    # Two files of one student with the same notebook name would stop zip_collect for everyone:
-    # moved aside and reported first, judged by the same collector (intake.duplicates).
+    # A student's upload may not hold files named as a classmate's, and two files of one student
+    # with the same notebook name would stop zip_collect for everyone: both are moved aside and
+    # reported first, judged by the same names the collector reads (intake.held).
+    if platform == "canvas":
+        def owner_of(path: str):
+            parsed = _canvas.parse_name(path, notebooks)
+            return ids.get(parsed["user_id"]) if parsed else None
+    else:
+        def owner_of(path: str):
+            parsed = _moodle.parse_name(path)
+            return ids.get(parsed[0]) if parsed else None
+    problems += [str(s) for s in hold_foreign(archive, archive.parent / "held", owner_of)]
     traits = dict(option[2:].split("=", 1) for option in options)
     collector = (_canvas.CanvasCollectorPlugin if platform == "canvas" else
                  _moodle.MoodleCollectorPlugin)(**{k.split(".", 1)[1]: v for k, v in traits.items()})

@@ -96,6 +96,25 @@ def test_canvas_two_different_files_of_one_student_are_held_not_fatal(small_cour
     assert len(held) == 2, result["problems"]
 
 
+def test_canvas_a_students_upload_cannot_hold_a_classmates_file(small_course, roster_csv,
+                                                                 tmp_path):
+    # The instructor unpacked Canvas's archive: carol's own uploaded zip lies in the folder and
+    # holds files named as alice's (who submitted) and bob's (who did not) Canvas downloads.
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "hackeralyssa_101_9001_ps1.ipynb").write_text(_nb("alice"))
+    with zipfile.ZipFile(downloads / "fectcy_103_9003_work.zip", "w") as archive:
+        archive.writestr("hackeralyssa_101_9001_ps1.ipynb", _nb("forged for alice"))
+        archive.writestr("bitdiddleben_102_9002_ps1.ipynb", _nb("forged for bob"))
+    result = collect_platform_downloads(downloads, small_course, "ps1", "canvas", roster_csv)
+    submitted = small_course / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["alice"]
+    alice = json.loads((submitted / "alice" / "ps1" / "ps1.ipynb").read_text())
+    assert alice["metadata"]["marker"] == "alice"
+    forged = [p for p in result["problems"] if "inside carol's upload but named as" in p]
+    assert len(forged) == 2, result["problems"]
+
+
 def test_canvas_late_file_without_a_due_date_is_refused(small_course, roster_csv, tmp_path):
     downloads = tmp_path / "d"
     downloads.mkdir()

@@ -1,6 +1,9 @@
-"""Stage 1, intake: files that would be collected as the same notebook of the same student.
+"""Stage 1, intake: files held back from ``zip_collect``, each named in the report with why.
 
-nbgrader's ``zip_collect`` stops the whole run ("Duplicate submission file. No timestamps for
+Two rules, applied to the extracted downloads (``downloaded/<assignment>/archive/``) before
+``zip_collect`` runs; a held file is moved to ``downloaded/<assignment>/held/`` (nothing is deleted).
+
+**Same notebook twice.** nbgrader's ``zip_collect`` stops the whole run ("Duplicate submission file. No timestamps for
 comparison", ``ZipCollectApp._collect_files`` in nbgrader 0.9.6) when two collected files give the
 same student and the same file name and the collector gave no timestamp for one of them: one
 student's two archives that both hold ``ps1.ipynb`` would stop the collection of the whole class.
@@ -12,6 +15,13 @@ student's two archives that both hold ``ps1.ipynb`` would stop the collection of
   reports it missing) and the instructor decides which file counts.
 
 When every copy has a timestamp, nbgrader keeps the newest itself and nothing is moved.
+
+**Another student's name inside a student's upload.** A platform names each uploaded file after
+its student (Canvas: ``<name>_<user id>_<attachment id>_<file>``). When the instructor has
+unpacked the platform's archive, a student's own uploaded archive lies in the downloads folder and
+is extracted; a file inside it named like a classmate's download would be collected as the
+classmate's (:func:`hold_foreign`). (Left packed, the platform's archive is safe: an archive inside
+an archive is never extracted.)
 """
 
 from __future__ import annotations
@@ -75,4 +85,31 @@ def hold_duplicates(archive: Path, held: Path,
             for path in paths:
                 move(path, f"{len(paths)} different files would be {student}'s {name} ({shown}): "
                            "none was collected; decide which one counts and collect it by hand")
+    return skipped
+
+
+def hold_foreign(archive: Path, held: Path, owner_of: Callable[[str], str | None]) -> list[Skipped]:
+    """Move aside files inside a student's uploaded archive that name another student.
+
+    ``owner_of`` maps a path (relative to ``archive``, ``/``-separated) to the student it names, or
+    None. An extracted archive is the folder ``<archive name>.d``; when ``owner_of(<archive
+    name>)`` names a student, every file under the folder that names *another* student is moved
+    to ``held`` (same relative path). Returns one :class:`Skipped` per file moved.
+    """
+    archive, held = Path(archive), Path(held)
+    skipped: list[Skipped] = []
+    for folder in sorted(p for p in archive.rglob("*.d") if p.is_dir()):
+        uploader = owner_of(folder.relative_to(archive).as_posix()[:-2])
+        if uploader is None:
+            continue  # the instructor's archive of the whole class
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            named = owner_of(path.relative_to(archive).as_posix())
+            if named is None or named == uploader or not path.exists():
+                continue
+            target = held / path.relative_to(archive)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
+            skipped.append(Skipped(*_where(path, archive),
+                                   f"inside {uploader}'s upload but named as {named}'s file: "
+                                   "not collected"))
     return skipped

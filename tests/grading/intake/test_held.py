@@ -1,4 +1,4 @@
-"""Two files that would be the same notebook of one student (``course_tools.intake.duplicates``).
+"""Two files that would be the same notebook of one student (``course_tools.intake.held``).
 
 nbgrader's ``zip_collect`` stops for the whole class on such a pair when it has no timestamps; the
 intake moves them aside first and names them, and the rest of the class is collected.
@@ -10,7 +10,7 @@ import zipfile
 
 from conftest import fill_solutions, load_nb, save_nb
 from course_tools.intake.downloads import collect_downloads
-from course_tools.intake.duplicates import hold_duplicates
+from course_tools.intake.held import hold_duplicates
 
 
 def _zip(path, name, nb, tmp_path):
