@@ -57,6 +57,8 @@ _EXPLAINED = {
 
 #: Statuses of a student whose notebook was autograded (scores are in the gradebook).
 GRADED = ("graded", "needs review")
+#: How the tamper check's finding for a kernel that died before the final check begins.
+UNVERIFIED = "the kernel died before the final check"
 
 
 @dataclass
@@ -300,9 +302,14 @@ class _Grader:
             status, message = "graded", ""
             if tampered:
                 status = "needs review"
+                unverified = [t for t in tampered if UNVERIFIED in t]
+                suspected = [t for t in tampered if UNVERIFIED not in t]
                 message = ("the tests may not have run as written (tampering suspected); review "
-                           "the autograded notebook before using this score")
-                problems = [f"tampering suspected: {t}" for t in tampered] + problems
+                           "the autograded notebook before using this score") if suspected else (
+                           "the kernel died before the final tamper check; review the autograded "
+                           "notebook before using this score")
+                problems = ([f"tampering suspected: {t}" for t in suspected]
+                            + [f"not verified: {t}" for t in unverified] + problems)
             return StudentOutcome(student, status, message, problems, time.monotonic() - started,
                                   feedback=bool(reply.get("feedback")))
         # Failed: put the previous autograded notebooks back, so feedback and grades stay whole.

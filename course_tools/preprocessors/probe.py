@@ -24,6 +24,9 @@ _SHELL_METHODS = ("run_cell", "run_cell_async", "_run_cell", "run_ast_nodes", "r
                   "showtraceback", "_showtraceback", "showsyntaxerror", "transform_cell",
                   "transform_ast", "should_run_async", "ex", "ev")
 _KERNEL_METHODS = ("do_execute", "execute_request", "_publish_execute_input")
+#: Packages whose functions may sit on the kernel's test machinery (with the standard library).
+_KERNEL_PACKAGES = ("IPython", "ipykernel", "jupyter_client", "traitlets", "zmq", "comm",
+                    "tornado", "jupyter_core", "matplotlib_inline", "debugpy")
 #: Top-level packages whose IPython event callbacks are expected (IPython and ipykernel register
 #: their own; matplotlib's pyplot and inline backend register a drawing and a flushing callback).
 _CALLBACK_OWNERS = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "nbgrader")
@@ -112,6 +115,48 @@ def _checks():
                 f = obj.__dict__.get(name) if hasattr(obj, "__dict__") else None
                 if f is not None and not _origin(f).startswith(owners):
                     found.append(label + " method " + name + " replaced")
+        # Any Python function stored on the test machinery (its classes or the objects themselves)
+        # must come from the interpreter's library or the kernel's own packages: a function the
+        # student wrote (in a cell or a file of their own) patched in anywhere is a finding.
+        import os
+        roots = []
+        for top in KERNEL_PACKAGES:
+            path = getattr(sys.modules.get(top), "__file__", None)
+            if path:
+                roots.append(os.path.dirname(path) + os.sep)
+                roots.append(os.path.dirname(os.path.realpath(path)) + os.sep)
+        for top in ("os", "types"):
+            path = os.path.dirname(getattr(sys.modules[top], "__file__", "") or "") + os.sep
+            roots += [path, os.path.realpath(path).rstrip(os.sep) + os.sep]
+        roots = tuple(r for r in roots if len(r) > 1)
+
+        def _code_ok(f):
+            f = getattr(f, "__func__", f)
+            f = getattr(f, "__func__", f)  # classmethod/staticmethod objects
+            code = getattr(f, "__code__", None)
+            if not isinstance(code, types.CodeType):
+                return True
+            name = code.co_filename
+            return name.startswith(roots) and "-packages" + os.sep not in name[
+                len(max((r for r in roots if name.startswith(r)), key=len)):]
+
+        watched = (("shell", ip), ("kernel", kernel), ("compiler", getattr(ip, "compile", None)),
+                   ("input transformer manager", getattr(ip, "input_transformer_manager", None)),
+                   ("display publisher", getattr(ip, "display_pub", None)),
+                   ("display hook", getattr(ip, "displayhook", None)),
+                   ("kernel session", getattr(kernel, "session", None)),
+                   ("event manager", getattr(ip, "events", None)))
+        for label, obj in watched:
+            if obj is None:
+                continue
+            for klass in type(obj).__mro__[:-1]:
+                for name, value in list(vars(klass).items()):
+                    if isinstance(value, (types.FunctionType, staticmethod, classmethod)) \
+                            and not _code_ok(value):
+                        found.append(label + " class method " + name + " replaced")
+            for name, value in list(getattr(obj, "__dict__", {}).items()):
+                if isinstance(value, (types.FunctionType, types.MethodType)) and not _code_ok(value):
+                    found.append(label + " method " + name + " replaced")
     if sys.gettrace() is not None:
         found.append("a trace function is set (sys.settrace)")
     if sys.getprofile() is not None:
@@ -156,9 +201,15 @@ def _checks():
     if math.isclose(1.0, 2.0):
         found.append("math.isclose says 1.0 equals 2.0")
     if ip is not None:
-        for alias, module in (("np", "numpy"), ("pd", "pandas"), ("math", "math")):
-            if alias in ip.user_ns and module in sys.modules and ip.user_ns[alias] is not sys.modules[module]:
-                if isinstance(ip.user_ns[alias], types.ModuleType) or module != "math":
+        # A student may reuse a short name (np = 40); a module or an object offering what tests
+        # call (np.isclose, pd.testing...) in its place is a finding.
+        for alias, module, used in (("np", "numpy", ("isclose", "allclose", "testing", "array")),
+                                    ("pd", "pandas", ("testing", "DataFrame", "Series")),
+                                    ("math", "math", ("isclose",))):
+            value = ip.user_ns.get(alias, None)
+            if alias in ip.user_ns and module in sys.modules and value is not sys.modules[module]:
+                if isinstance(value, types.ModuleType) or any(
+                        hasattr(value, name) for name in used):
                     found.append("the name " + alias + " no longer refers to " + module)
     out = getattr(sys.stdout, "__class__", None)
     if not getattr(out, "__module__", "").startswith(("ipykernel.", "IPython.")):
@@ -167,6 +218,21 @@ try:
     _checks()
 except Exception as e:
     found.append("the checks could not run: " + e.__class__.__name__)
+if TOKEN:
+    # The test cell as it was compiled (IPython keeps each cell's transformed source in
+    # linecache under the name its code was compiled with) must be the cell as written: a source
+    # transformer that hides itself while the cell runs still changes that text.
+    try:
+        import linecache, hashlib
+        _cell = sys._getframe().f_back
+        _lines = linecache.getlines(_cell.f_code.co_filename) if _cell is not None else []
+        _text = "\n".join(l[:-1] if l.endswith("\n") else l for l in _lines[:-1])
+        if not _lines:
+            found.append("the test cell's compiled source could not be read back")
+        elif hashlib.sha256(_text.encode()).hexdigest() != SOURCE_SHA:
+            found.append("the test cell ran with source other than it was written (a transformer)")
+    except Exception as e:
+        found.append("the test cell's source could not be checked: " + e.__class__.__name__)
 traces = sys.__dict__.setdefault(TRACES, [])
 stored = sys.__dict__.setdefault(TRACES + "_found", [])
 if TOKEN:
@@ -181,7 +247,8 @@ if not FAIL:
 
 
 
-def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None = None) -> str:
+def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None = None,
+                 source_sha: str | None = None) -> str:
     """Source of a probe cell, or with ``token`` of a trace line (see the module docstring).
 
     ``nonce`` starts the report; ``traces`` names the ``sys`` attribute holding the traces of test
@@ -189,9 +256,11 @@ def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None 
     ``text/plain`` display data; a failing probe ends with ``assert 0, "<nonce> <report>"``.
     The report is ``repr((findings, traces, stored))``: the findings of this check, the tokens of
     the trace lines that ran, and (token, findings) of earlier trace lines that found something.
-    A trace line (``token`` given) is one line that also records ``token``.
+    A trace line (``token`` given) is one line that also records ``token`` and checks that the
+    test cell was compiled from the text whose :func:`source_digest` is ``source_sha``.
     """
     names = {"NONCE": nonce, "TRACES": traces, "FAIL": fail, "TOKEN": token,
+             "SOURCE_SHA": source_sha, "KERNEL_PACKAGES": _KERNEL_PACKAGES,
              "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES, "SHELL_METHODS": _SHELL_METHODS,
              "KERNEL_METHODS": _KERNEL_METHODS, "CALLBACK_OWNERS": _CALLBACK_OWNERS}
     if token:
@@ -205,3 +274,18 @@ def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None 
     return source
 
 
+
+
+def source_digest(source: str, trace_line: str) -> str:
+    """SHA-256 (hex) of ``source`` as IPython compiles it when ``trace_line`` follows it.
+
+    The text is IPython's ``TransformerManager().transform_cell`` of ``source + "\\n" +
+    trace_line`` without its last line (the trace line), lines joined by ``"\\n"``: what the trace
+    line reads back from :mod:`linecache` in the kernel (IPython caches each cell's transformed
+    source there under the cell's code name).
+    """
+    import hashlib
+
+    from IPython.core.inputtransformer2 import TransformerManager
+    lines = TransformerManager().transform_cell(source + "\n" + trace_line).splitlines()
+    return hashlib.sha256("\n".join(lines[:-1]).encode()).hexdigest()

@@ -72,7 +72,7 @@ from nbformat.v4 import new_code_cell
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from course_tools.preprocessors.probe import MARK, probe_source
+from course_tools.preprocessors.probe import MARK, probe_source, source_digest
 
 #: Key of this module's entry in ``resources`` and in the notebook metadata.
 KEY = "course_tools"
@@ -125,7 +125,12 @@ class AddCanaries(NbGraderPreprocessor):
                 token, nonce = secrets.token_hex(6), secrets.token_hex(12)
                 plan["tests"][len(out) - 1] = {"source": source, "token": token, "nonce": nonce,
                                                "grade_id": cell.metadata.nbgrader.get("grade_id")}
-                cell.source = source + "\n" + probe_source(nonce, traces, token=token)
+                # The trace line holds the digest of the text before it: computed with a
+                # placeholder line of the same shape (a trace line is plain Python, so IPython
+                # leaves it and everything before it as it is whatever its content).
+                digest = source_digest(source, "pass")
+                cell.source = source + "\n" + probe_source(nonce, traces, token=token,
+                                                           source_sha=digest)
             else:
                 probe(fail=False)  # no line can follow a score expression: check in a cell after
         probe(fail=True)
@@ -180,7 +185,8 @@ def check(nb, plan: dict) -> list[str]:
 
     traces: set[str] = set()
     stored: dict[str, list[str]] = {}
-    final_ran = False
+    final_ran = final_dead = False
+    passed: list[str] = []
 
     later: list[tuple[str, str]] = []  # the probes' findings, added after the test cells'
 
@@ -200,7 +206,8 @@ def check(nb, plan: dict) -> list[str]:
         cell = nb.cells[probe["index"]]
         errors = _errors(cell)
         if any(o.get("ename") in _DEAD for o in errors):
-            continue  # the kernel died before: later tests score zero, nothing to check
+            final_dead = final_dead or probe["fail"]
+            continue  # the kernel died before: later tests score zero, nothing to check here
         where = "at the end of the notebook" if probe["fail"] else \
             f"after {label(probe['after'])[3:]}"
         shown = ", ".join(str(o.get("ename")) for o in errors) or "no error"
@@ -227,6 +234,7 @@ def check(nb, plan: dict) -> list[str]:
         if _errors(cell):
             continue  # failed (or not run) where it shows: it scores nothing, nothing to check
         where = label(index)
+        passed.append(str(test["grade_id"]))
         report = _report_of(cell.get("outputs", []), test["nonce"])
         read(report, where, now=True)
         for item in stored.get(test["token"], []):
@@ -239,6 +247,13 @@ def check(nb, plan: dict) -> list[str]:
         else:
             add(f"test cell {test['grade_id']!r} passed, but neither its check nor the final one "
                 "reported (the kernel died later): it could not be verified", where)
+    if final_dead and passed:
+        # The final check shows that a failing cell still shows its failure; a kernel that dies
+        # before it (os._exit, a crash, the memory limit) leaves the tests that passed checked
+        # only by their own lines: not a clean grade (found by a security trial).
+        add(f"the kernel died before the final check, so the {len(passed)} test cell(s) that "
+            f"passed before ({', '.join(passed)}) could not be fully verified; look at the "
+            "notebook before accepting the score", "at the end of the notebook")
     for what, where in later:
         add(what, where)
     return [f"{what} (first seen {where})" for what, where in findings.items()]

@@ -46,9 +46,10 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
                   _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}
                                                 for o in failed])), ""]
     if review:
-        lines += ["## Results that need review (tampering suspected)", "",
-                  "The canary cells found that these students' code may have changed how the tests "
-                  "ran (see their problems below). Their scores are left out of grades.csv "
+        lines += ["## Results that need review", "",
+                  "The tamper checks found that these students' code may have changed how the tests "
+                  "ran, or could not verify the tests that passed because the kernel died first "
+                  "(see their problems below). Their scores are left out of grades.csv "
                   "(grading_status \"needs review\"); read the autograded notebook before "
                   "accepting or correcting the score in the formgrader.", "",
                   _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}

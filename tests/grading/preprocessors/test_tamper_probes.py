@@ -3,7 +3,7 @@ real kernel (``ResilientExecute``, as the grader runs them, without the sandbox)
 
 Each notebook has two answer cells and two test cells (``t1``, ``t2``). The tricks here are
 installed in one answer cell and undone in the next, so that only a check made while the test
-cells run can see them; honest notebooks, including one whose kernel dies and one that switches off
+cells run can see them; honest notebooks, including one that switches off
 the display of expression values, must leave no finding.
 """
 
@@ -94,8 +94,17 @@ def test_a_check_that_must_fail_but_passes_is_flagged():
     assert any("a check that must fail did not fail as it must (no error)" in f for f in found), found
 
 
+def test_a_kernel_that_dies_before_the_final_check_leaves_passed_tests_unverified():
+    # Tests that passed before the death were checked only by their own lines (a trick that only
+    # the final check would see, followed by os._exit, must not give a clean grade).
+    found, _ = _findings(_notebook("", "import os\nos._exit(1)"))
+    assert any("the kernel died before the final check, so the 1 test cell(s) that passed before "
+               "(t1) could not be fully verified" in f for f in found), found
+    found, _ = _findings(_notebook("", "import os\nos._exit(1)", test1="assert x == 5"))
+    assert found == []  # nothing passed before the death: nothing to verify
+
+
 @pytest.mark.parametrize("answer2", [
-    "import os\nos._exit(1)",  # the kernel dies: later cells are not run, nothing is flagged
     "get_ipython().ast_node_interactivity = 'none'",  # expression values are no longer shown
     "import matplotlib.pyplot as plt\nplt.plot([1, 2])",
 ])
@@ -136,8 +145,64 @@ def test_a_trick_followed_by_killing_the_kernel_is_still_flagged():
     assert any("input transformer added" in f and "in cell 1 (t1)" in f for f in found), found
 
 
-def test_a_passed_test_without_any_report_before_the_kernel_died_is_unverified():
+def test_a_passed_test_without_any_report_before_the_kernel_died_is_flagged():
     found, _ = _findings(_notebook("get_ipython().display_pub.publish = lambda *a, **k: None",
                                    "import os\nos._exit(1)"))
     assert any("test cell 't1' passed, but neither its check nor the final one reported" in f
                for f in found), found
+
+
+#: Wraps every statement of a cell in try/except (an AST that hides failing asserts).
+_SWALLOW = (
+    "import ast as _a\n"
+    "def _swallow(t):\n"
+    "    t.body = [_a.Try(body=[n], handlers=[_a.ExceptHandler(type=_a.Name('Exception', _a.Load()),"
+    " name=None, body=[_a.Pass()])], orelse=[], finalbody=[]) for n in t.body]\n"
+    "    return _a.fix_missing_locations(t)\n")
+
+
+@pytest.mark.parametrize("patch, undo, finding", [
+    # the compiler's parse step on the shell's own compiler object (found by a security trial)
+    (_SWALLOW + "_ip = get_ipython()\n_orig = _ip.compile.ast_parse\n"
+     "_ip.compile.ast_parse = lambda src, *a, **k: _swallow(_orig(src, *a, **k))",
+     "_ip.compile.ast_parse = _orig", "compiler method ast_parse replaced"),
+    # transform_cell replaced on the transformer manager instance
+    (_SWALLOW + "_ip = get_ipython()\n_tm = _ip.input_transformer_manager\n_orig = _tm.transform_cell\n"
+     "_tm.transform_cell = lambda src: _a.unparse(_swallow(_a.parse(_orig(src)))) + '\\n'",
+     "del _tm.transform_cell", "input transformer manager method transform_cell replaced"),
+    # the same on the class
+    (_SWALLOW + "_ip = get_ipython()\n_cls = type(_ip.compile)\n_orig = _cls.ast_parse\n"
+     "_cls.ast_parse = lambda self, src, *a, **k: _swallow(_orig(self, src, *a, **k))",
+     "_cls.ast_parse = _orig", "compiler class method ast_parse replaced"),
+])
+def test_patches_of_the_compile_path_are_flagged(patch, undo, finding):
+    found, (executed, _) = _findings(_notebook(patch, undo, test1="assert x == 99"))
+    assert not [o for o in executed.cells[1].outputs if o.output_type == "error"]  # hidden
+    assert any(finding in f and "in cell 1 (t1)" in f for f in found), found
+
+
+def test_a_transformer_that_leaves_the_list_while_its_cell_runs_is_flagged():
+    # Present while the cell is transformed, removed by the first line it writes and put back
+    # by the last, so no check made while the cell runs sees it (found by a security trial).
+    patch = _SWALLOW + (
+        "_ip = get_ipython()\n"
+        "def _tr(lines):\n"
+        "    src = _a.unparse(_swallow(_a.parse(''.join(lines))))\n"
+        "    return ['_ip.input_transformers_cleanup.remove(_tr)\\n',"
+        " src + '\\n_ip.input_transformers_cleanup.append(_tr)\\n']\n"
+        "_ip.input_transformers_cleanup.append(_tr)")
+    undo = "_ip.input_transformers_cleanup.remove(_tr)"
+    found, (executed, _) = _findings(_notebook(patch, undo, test1="assert x == 99"))
+    assert any("ran with source other than it was written" in f and "in cell 1 (t1)" in f
+               for f in found), found
+
+
+@pytest.mark.parametrize("answer2, flagged", [
+    ("np = 40\npd = 0.02\nmath = 'notes'", False),  # short names reused: honest
+    ("import types\nnp = types.SimpleNamespace(isclose=lambda *a, **k: True)", True),
+    ("import numpy.linalg as np", True),
+])
+def test_a_reused_short_name_is_flagged_only_when_it_stands_in_for_the_module(answer2, flagged):
+    nb = _notebook("import numpy as np, pandas as pd, math", answer2)
+    found, _ = _findings(nb)
+    assert any("no longer refers to" in f for f in found) is flagged, found

@@ -32,7 +32,10 @@ EXPECTED = {
     "edited_test": ("graded", 8.0, ["test cell 'test_exponent' was edited; restored"]),
     "runaway": ("graded", 5.0, ["(test_progress_ratio) timed out", "(test_exponent) timed out",
                                 "(test_compare_phases) timed out"]),
-    "exits": ("graded", 7.0, ["(test_compare_phases) killed the kernel"]),
+    # The kernel dies before the final tamper check: the tests that passed are not verified.
+    "exits": ("needs review", 7.0, ["(test_compare_phases) killed the kernel",
+                                    "not verified: ps1.ipynb: the kernel died before the final "
+                                    "check"]),
     "memory_hog": ("graded", 4.0, ["(test_fit) ran out of memory",
                                    "(test_compare_phases) ran out of memory"]),
     "Zoë_Éclair": ("graded", 9.0, ["notebook 'ps1 (1).ipynb' graded as 'ps1.ipynb'",
