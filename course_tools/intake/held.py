@@ -88,13 +88,15 @@ def hold_duplicates(archive: Path, held: Path,
     return skipped
 
 
-def hold_foreign(archive: Path, held: Path, owner_of: Callable[[str], str | None]) -> list[Skipped]:
+def hold_foreign(archive: Path, held: Path, owner_of: Callable[[str], str | None],
+                 marked: Callable[[str], bool] | None = None) -> list[Skipped]:
     """Move aside files inside a student's uploaded archive that name another student.
 
     ``owner_of`` maps a path (relative to ``archive``, ``/``-separated) to the student it names, or
     None. An extracted archive is the folder ``<archive name>.d``; when ``owner_of(<archive
-    name>)`` names a student, every file under the folder that names *another* student is moved
-    to ``held`` (same relative path). Returns one :class:`Skipped` per file moved.
+    name>)`` names a student, every file under the folder that names *another* student, or for
+    which ``marked`` is true (a mark only the platform sets, such as Canvas's LATE), is moved to
+    ``held`` (same relative path). Returns one :class:`Skipped` per file moved.
     """
     archive, held = Path(archive), Path(held)
     skipped: list[Skipped] = []
@@ -103,13 +105,17 @@ def hold_foreign(archive: Path, held: Path, owner_of: Callable[[str], str | None
         if uploader is None:
             continue  # the instructor's archive of the whole class
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            named = owner_of(path.relative_to(archive).as_posix())
-            if named is None or named == uploader or not path.exists():
+            rel = path.relative_to(archive).as_posix()
+            named = owner_of(rel)
+            if named is not None and named != uploader:
+                why = f"inside {uploader}'s upload but named as {named}'s file: not collected"
+            elif marked is not None and marked(rel):
+                why = (f"inside {uploader}'s upload but carries a mark only the platform sets "
+                       "(LATE): not collected")
+            else:
                 continue
             target = held / path.relative_to(archive)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(path), str(target))
-            skipped.append(Skipped(*_where(path, archive),
-                                   f"inside {uploader}'s upload but named as {named}'s file: "
-                                   "not collected"))
+            skipped.append(Skipped(*_where(path, archive), why))
     return skipped

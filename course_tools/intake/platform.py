@@ -96,6 +96,7 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
     table = _roster.load_roster(roster)
     notebooks = sorted(p.name for p in (course / "release" / assignment).glob("*.ipynb"))
     problems, names, files = [], [], []
+    uploaded: set[str] = set()  # names inside a student's own upload: named by the student
     for path in sorted(p for p in downloads.rglob("*") if p.is_file()):
         if path.name in _SYSTEM:
             continue
@@ -106,12 +107,15 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
             continue
         files.append(path)
         names += members if members is not None else [str(path.relative_to(downloads))]
+        if members is not None and platform == "canvas" and _canvas.parse_name(path.name):
+            uploaded.update(members)
     names = [n for n in names if not any(part in _SYSTEM for part in Path(n).parts)]
     if platform == "canvas":
         ids = {u: s for u, s in zip(table["canvas_user_id"], table["student_id"]) if u}
         parsed = {n: _canvas.parse_name(n, notebooks) for n in names}
         owner = {n: ids.get(p["user_id"]) if p else None for n, p in parsed.items()}
-        late = [n for n, p in parsed.items() if p and p["late"] and owner[n]]
+        # Only the platform's own names count: a LATE mark inside a student's upload is held.
+        late = [n for n, p in parsed.items() if p and p["late"] and owner[n] and n not in uploaded]
         if late and not duedate:
             raise ValueError(f"{len(late)} file(s) are marked LATE ({', '.join(late[:3])}) but "
                              "the assignment has no due date: set one (--duedate, or nbgrader db "
@@ -162,7 +166,9 @@ def collect_platform_downloads(downloads: Path, course: Path, assignment: str, p
         def owner_of(path: str):
             parsed = _moodle.parse_name(path)
             return ids.get(parsed[0]) if parsed else None
-    problems += [str(s) for s in hold_foreign(archive, archive.parent / "held", owner_of)]
+    marked = ((lambda path: bool((_canvas.parse_name(path, notebooks) or {}).get("late")))
+              if platform == "canvas" else None)
+    problems += [str(s) for s in hold_foreign(archive, archive.parent / "held", owner_of, marked)]
     traits = dict(option[2:].split("=", 1) for option in options)
     collector = (_canvas.CanvasCollectorPlugin if platform == "canvas" else
                  _moodle.MoodleCollectorPlugin)(**{k.split(".", 1)[1]: v for k, v in traits.items()})

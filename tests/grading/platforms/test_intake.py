@@ -115,6 +115,23 @@ def test_canvas_a_students_upload_cannot_hold_a_classmates_file(small_course, ro
     assert len(forged) == 2, result["problems"]
 
 
+def test_canvas_a_late_mark_inside_a_students_upload_stops_nobody(small_course, roster_csv,
+                                                                   tmp_path):
+    # Only Canvas sets the LATE mark; inside carol's own zip the names are hers. Without a due
+    # date that mark stopped the whole class's collection (found by a security trial).
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "hackeralyssa_101_9001_ps1.ipynb").write_text(_nb("alice"))
+    with zipfile.ZipFile(downloads / "fectcy_103_9003_extra.zip", "w") as archive:
+        archive.writestr("fectcy_late_103_9100_notes.ipynb", _nb("carol's"))
+        archive.writestr("bitdiddleben_late_102_9002_ps1.ipynb", _nb("forged for bob"))
+    result = collect_platform_downloads(downloads, small_course, "ps1", "canvas", roster_csv)
+    assert sorted(p.name for p in (small_course / "submitted").iterdir()) == ["alice"]
+    assert any("inside carol's upload but carries a mark only the platform sets (LATE)" in p
+               for p in result["problems"]), result["problems"]
+    assert any("inside carol's upload but named as bob's file" in p for p in result["problems"])
+
+
 def test_canvas_late_file_without_a_due_date_is_refused(small_course, roster_csv, tmp_path):
     downloads = tmp_path / "d"
     downloads.mkdir()
