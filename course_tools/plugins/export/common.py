@@ -13,10 +13,13 @@ Rules shared by all platforms (our decisions, issue 16):
   says ``blank`` (an empty cell) or ``zero`` (0) explicitly. (nbgrader's own CSV exporter writes 0
   for a missing submission, which a platform would record as a real zero.)
 - a grade that is not final blocks the export: a written answer still waiting for a manual grade
-  (``needs_manual_grade`` in the gradebook), a submission the pipeline reported ``failed``, or one
-  marked ``needs_review`` (status column of ``student_outcomes.csv``). With ``final_only`` the final
-  grades are exported and those rows are left out of the file (an absent row leaves the platform's
-  grade unchanged, where an empty cell could clear it); they are listed in ``<file>.held.csv``.
+  (no ``manual_score`` in the gradebook, judged as report.md does:
+  :func:`course_tools.nbgrader_tools.awaiting_manual_grade`; ``needs_manual_grade`` alone is not
+  enough, nbgrader sets it again on hand-marked cells at every regrade), a submission the
+  pipeline reported ``failed``, or one marked ``needs_review`` (status column of
+  ``student_outcomes.csv``). With ``final_only`` the final grades are exported and those rows are
+  left out of the file (an absent row leaves the platform's grade unchanged, where an empty cell
+  could clear it); they are listed in ``<file>.held.csv``.
 - a grade is ``max(0, score - late penalty)`` as in nbgrader's CSV exporter, written with at most
   two decimals (Canvas compares grades at two decimals).
 """
@@ -33,6 +36,7 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from course_tools import roster as _roster
+from course_tools.nbgrader_tools import awaiting_manual_grade
 
 #: Statuses that are not final grades (our names; "needs_review" comes from tamper detection).
 NOT_FINAL = {"pending_manual": "written answers wait for a manual grade (formgrader)",
@@ -138,7 +142,7 @@ class PlatformExportPlugin(ExportPlugin):
                 row["status"] = status
             elif sub is None:
                 row["status"] = "missing"
-            elif sub.needs_manual_grade:
+            elif any(awaiting_manual_grade(g) for nb in sub.notebooks for g in nb.grades):
                 row["status"] = "pending_manual"
             else:
                 row["status"] = "final"

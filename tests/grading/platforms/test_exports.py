@@ -109,6 +109,28 @@ def test_needs_review_from_the_outcomes_blocks_then_is_held(graded_course, roste
     assert set(pd.read_csv(tmp_path / "c.held.csv")["student_id"]) == {"bob", "dave"}
 
 
+def test_hand_marked_answers_stay_final_after_a_regrade(course_copy, roster_csv, tmp_path):
+    """The README's regrade (hand-mark in formgrader, run the grading again): nbgrader 0.9.6's
+    SaveAutoGrades (``nbgrader/preprocessors/saveautogrades.py``) sets ``needs_manual_grade`` back
+    to True on every cell that has a manual score. Such an answer is marked, as report.md counts
+    it (``manual_score``): only dave, with no manual score, is still waiting."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_copy / 'gradebook.db'}") as gb:
+        for sid in ("alice", "bob", "carol", "dave"):
+            for nb in gb.find_submission("ps1", sid).notebooks:
+                for grade in nb.grades:  # SaveAutoGrades' rule, lines 48-53
+                    grade.needs_manual_grade = (grade.manual_score is not None
+                                                or grade.auto_score is None)
+        gb.db.commit()
+        assert gb.find_submission("ps1", "bob").needs_manual_grade
+    out = export(CanvasExportPlugin, course_copy, tmp_path / "c.csv", roster=str(roster_csv),
+                 column="PS1 (1)", **FINAL)
+    grades = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("ID")["PS1 (1)"]
+    assert (grades["101"], grades["102"], grades["103"]) == ("9", "5.5", "4")
+    assert pd.read_csv(tmp_path / "c.held.csv")["student_id"].tolist() == ["dave"]
+
+
 def test_a_roster_missing_a_graded_student_is_refused(graded_course, tmp_path):
     path = tmp_path / "short.csv"
     ROSTER[ROSTER["student_id"] != "carol"].to_csv(path, index=False)
