@@ -36,7 +36,8 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
 8. *report*: ``report.md`` and ``student_outcomes.csv`` name every problem found for each student
    (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures,
    downloaded files left out, suspected tampering: such a result "needs review", with no score in
-   grades.csv);
+   grades.csv); the downloaded files held back or skipped at intake are also named in the
+   terminal summary (counted, over ten);
 9. *reconciliation*: submissions found = graded + reported failures, and every graded student has
    scores in the gradebook; if not, the command exits with status 1.
 
@@ -76,7 +77,28 @@ def _utf8_output() -> None:
             pass
 
 
+#: Most files not collected that the terminal summary lists one by one; more are only counted.
+MAX_LISTED = 10
+
+
+def not_collected_summary(lines: list[str]) -> list[str]:
+    """Terminal lines for the downloaded files not collected (``run_pipeline``'s
+    ``not_collected``, the texts of report.md): a heading and one line each, or, over
+    :data:`MAX_LISTED`, their number and a pointer to report.md; [] when there is none."""
+    if not lines:
+        return []
+    if len(lines) > MAX_LISTED:
+        return [f"{len(lines)} downloaded files not collected (held back or skipped): "
+                "see report.md"]
+    return ["downloaded files not collected (held back or skipped; see report.md):"] + [
+        f"  {line}" for line in lines]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (``argv`` as ``sys.argv[1:]``); returns the exit status (see the
+    module docstring). Prints one line per student, the downloaded files not collected and the
+    report's path; errors of the pipeline (missing folders, a refused release, nbgrader failing)
+    are printed to standard error with status 2, never raised."""
     parser = argparse.ArgumentParser(prog="python -m course_tools.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="assignment name, e.g. ps1")
@@ -155,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     for o in outcomes:
         print(f"{o.student_id}: {o.status}{' - ' + o.message if o.message else ''}"
               f"{f' ({len(o.problems)} problem(s) noted)' if o.problems else ''}")
+    for line in not_collected_summary(result.get("not_collected", [])):
+        print(line)
     print(f"report: {result['report']}")
     return 0 if result["reconciled"] else 1
 

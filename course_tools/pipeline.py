@@ -24,7 +24,7 @@ from course_tools.intake.platform import collect_platform_downloads
 from course_tools.nbgrader_tools import _db_url, _nbgrader, _tools_on_path
 from course_tools.plugins.export.platforms import PLUGINS, export_to_platform, markdown_lines
 from course_tools.report.item_analysis import write_item_analysis
-from course_tools.report.markdown import write_report
+from course_tools.report.markdown import not_collected_text, write_report
 from course_tools.report.reconcile import reconcile
 from course_tools.report.scores import question_scores, summarise
 from course_tools.roster import load_into_gradebook, load_roster, reconcile_roster
@@ -115,7 +115,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                  platform_column: str = "", missing: str = "refuse", final_only: bool = False,
                  allow_new_column: bool = False, worksheet_grade_column: str = "Grade",
                  moodle_identifier: str = "username") -> dict:
-    """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
+    """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths,
+    and ``not_collected``: one text per downloaded file or archive entry held back or skipped at
+    intake (and each platform-intake problem), as report.md gives it.
 
     Parameters
     ----------
@@ -258,8 +260,15 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         sections += markdown_lines(platform, exported)
     sections += write_item_analysis(out, scores)
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
+    held = downloads is not None and any(
+        p.is_file() for p in (course / "downloaded" / assignment / "held").rglob("*"))
     report = write_report(out, assignment, outcomes, totals, summary, issues,
                           pending_manual=(len(waiting), waiting["student_id"].nunique()),
-                          feedback=feedback, sections=sections, not_collected=not_collected)
+                          feedback=feedback, sections=sections, not_collected=not_collected,
+                          held=held)
+    # The same texts as report.md, for the command's terminal summary.
+    unread = ([not_collected_text(s) for s in not_collected]
+              + [f"download not collected: {name}" for name in intake["unmatched"]]
+              + list(intake["problems"]))
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
-            "report": report, "reconciled": not issues, "out": out}
+            "report": report, "reconciled": not issues, "out": out, "not_collected": unread}
