@@ -64,6 +64,7 @@ from pathlib import Path
 
 from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from course_tools.pipeline import DEFAULT_COURSE, run_pipeline
+from course_tools.plugins.export.platforms import terminal_line
 
 
 def _utf8_output() -> None:
@@ -96,8 +97,8 @@ def not_collected_summary(lines: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line (``argv`` as ``sys.argv[1:]``); returns the exit status (see the
-    module docstring). Prints one line per student, the downloaded files not collected and the
-    report's path; errors of the pipeline (missing folders, a refused release, nbgrader failing)
+    module docstring). Prints one line per student, the downloaded files not collected, the
+    platform export (written, or blocked and why) and the report's path; errors of the pipeline (missing folders, a refused release, nbgrader failing)
     are printed to standard error with status 2, never raised."""
     parser = argparse.ArgumentParser(prog="python -m course_tools.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -179,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{f' ({len(o.problems)} problem(s) noted)' if o.problems else ''}")
     for line in not_collected_summary(result.get("not_collected", [])):
         print(line)
+    if result.get("platform"):
+        print(terminal_line(*result["platform"]))
     print(f"report: {result['report']}")
     return 0 if result["reconciled"] else 1
 

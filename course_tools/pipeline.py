@@ -116,8 +116,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                  allow_new_column: bool = False, worksheet_grade_column: str = "Grade",
                  moodle_identifier: str = "username") -> dict:
     """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths,
-    and ``not_collected``: one text per downloaded file or archive entry held back or skipped at
-    intake (and each platform-intake problem), as report.md gives it.
+    ``not_collected``: one text per downloaded file or archive entry held back or skipped at
+    intake (and each platform-intake problem), as report.md gives it, and ``platform``:
+    (platform, :func:`export_to_platform`'s result) when a platform file was asked for, else None.
 
     Parameters
     ----------
@@ -250,6 +251,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                      f"Roster: {len(table)} students; submissions: {len(students)}; "
                      f"graded: {len(graded_ids)}. Without a submission: "
                      f"{', '.join(absent) or 'none'} (`roster_reconciliation.csv`).", ""]
+    exported = None
     if platform is not None:
         exported = export_to_platform(
             _db_url(course), course, assignment, platform, Path(roster), out,
@@ -271,4 +273,5 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
               + [f"download not collected: {name}" for name in intake["unmatched"]]
               + list(intake["problems"]))
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
-            "report": report, "reconciled": not issues, "out": out, "not_collected": unread}
+            "report": report, "reconciled": not issues, "out": out, "not_collected": unread,
+            "platform": (platform, exported) if exported is not None else None}

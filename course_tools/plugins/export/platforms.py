@@ -29,7 +29,9 @@ def export_to_platform(db_url: str, course: Path, assignment: str, platform: str
     package (Moodle ``moodle_feedback.zip`` with a worksheet; Canvas ``canvas_feedback/``).
 
     Returns a dict: ``file`` (Path or None), ``held`` (student ids held back), ``blocked`` (the
-    reason no file was written, or ""), ``feedback`` (Path or None), ``notes`` (list of text).
+    reason no file was written, or ""), ``brief`` and ``options`` (the reasons in a few words and
+    the options that would write the final grades anyway, from :class:`ExportBlocked`; empty
+    when written), ``feedback`` (Path or None), ``notes`` (list of text).
 
     Raises
     ------
@@ -49,7 +51,8 @@ def export_to_platform(db_url: str, course: Path, assignment: str, platform: str
     if platform == "moodle":
         traits.update(identifier=identifier, grade_column=grade_column,
                       worksheet=str(worksheet or ""))
-    result = {"file": None, "held": [], "blocked": "", "feedback": None, "notes": []}
+    result = {"file": None, "held": [], "blocked": "", "brief": [], "options": [],
+              "feedback": None, "notes": []}
     for stale in (dest, dest.with_name(dest.stem + ".held.csv"),
                   dest.with_name(dest.stem + "_worksheet.csv")):
         stale.unlink(missing_ok=True)
@@ -57,7 +60,7 @@ def export_to_platform(db_url: str, course: Path, assignment: str, platform: str
         with Gradebook(db_url) as gb:
             PLUGINS[platform](**traits).export(gb)
     except ExportBlocked as exc:
-        result["blocked"] = str(exc)
+        result.update(blocked=str(exc), brief=exc.brief, options=exc.options)
         return result
     except ExportCheckFailed:
         raise
@@ -94,3 +97,19 @@ def markdown_lines(platform: str, result: dict) -> list[str]:
     if result["notes"]:
         lines.append("")
     return lines
+
+
+def terminal_line(platform: str, result: dict) -> str:
+    """One line for the command's terminal summary about the platform export (``result`` as
+    :func:`export_to_platform` returns it): what was written, or that the export was blocked,
+    why in brief, and the options that would write the final grades anyway."""
+    if result["blocked"]:
+        line = (f"{platform} export blocked ({', '.join(result.get('brief') or ['see report.md'])})"
+                f": no {platform}_grades.csv written, reasons in report.md")
+        if result.get("options"):
+            line += f"; to write the final grades anyway: {' and '.join(result['options'])}"
+        return line
+    line = f"{platform}: wrote {Path(result['file']).name}"
+    if result["held"]:
+        line += f" ({len(result['held'])} held back, not final: {', '.join(result['held'])})"
+    return line

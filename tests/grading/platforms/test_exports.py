@@ -272,3 +272,35 @@ def test_pipeline_platform_stage_reports_a_block_instead_of_writing(graded_cours
                               tmp_path / "none.csv", column="PS1 |1", missing="blank",
                               final_only=True)
     assert done["file"] == tmp_path / "blackboard_grades.csv" and done["held"] == ["dave"]
+
+
+def test_a_blocked_export_is_one_terminal_line_with_why_and_the_option(graded_course, roster_csv,
+                                                                        tmp_path):
+    from course_tools.plugins.export.platforms import export_to_platform, terminal_line
+
+    url = f"sqlite:///{graded_course / 'gradebook.db'}"
+    blocked = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                                 tmp_path / "none.csv", column="PS1 (1)")
+    line = terminal_line("canvas", blocked)
+    assert "\n" not in line and "canvas" in line and "blocked" in line
+    assert "1 waiting for a manual grade" in line and "1 without a submission" in line, line
+    assert "--final-only" in line and "--missing blank" in line and "report.md" in line, line
+    done = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                              tmp_path / "none.csv", column="PS1 (1)", missing="blank",
+                              final_only=True, feedback=False)
+    assert "canvas_grades.csv" in terminal_line("canvas", done)
+
+
+def test_the_command_prints_the_blocked_export(monkeypatch, tmp_path, capsys):
+    import course_tools.grade as grade
+    from course_tools.autograde.grader import StudentOutcome
+
+    exported = {"file": None, "held": [], "blocked": "written answers wait for a manual grade "
+                "(formgrader): dave; nothing was written", "feedback": None, "notes": [],
+                "brief": ["1 waiting for a manual grade"], "options": ["--final-only"]}
+    monkeypatch.setattr(grade, "run_pipeline", lambda *a, **k: {
+        "outcomes": [StudentOutcome("dave", "graded", "")], "report": tmp_path / "report.md",
+        "reconciled": True, "not_collected": [], "platform": ("canvas", exported)})
+    grade.main(["ps1"])
+    out = capsys.readouterr().out
+    assert "canvas export blocked" in out and "--final-only" in out, out
