@@ -46,7 +46,8 @@ With ``--roster`` and ``--platform`` (issue 16) the roster is loaded into nbgrad
 platform's grade file is written with nbgrader export plugins (``course_tools.plugins.export``)
 and checked against its importer's rules, and the report adds the roster reconciliation and an
 item analysis (``course_tools.report.item_analysis``). A download that matches nobody or a
-corrupted archive is a reconciliation problem (status 1).
+corrupted archive is a reconciliation problem (status 1). Every run first removes the platform
+files of an earlier run from the report folder (``plugins.export.platforms.EXPORT_OUTPUTS``).
 
 Outputs go to ``<course>/reports/<assignment>/``. Exit status: 0 when every submission was graded or
 reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade, the release was refused

@@ -22,7 +22,8 @@ from course_tools.intake.downloads import collect_downloads
 from course_tools.intake.folders import collect, find_submissions
 from course_tools.intake.platform import collect_platform_downloads
 from course_tools.nbgrader_tools import _db_url, _nbgrader, _tools_on_path
-from course_tools.plugins.export.platforms import PLUGINS, export_to_platform, markdown_lines
+from course_tools.plugins.export.platforms import (PLUGINS, export_to_platform, markdown_lines,
+                                                   remove_previous_exports)
 from course_tools.report.item_analysis import write_item_analysis
 from course_tools.report.markdown import not_collected_text, write_report
 from course_tools.report.reconcile import reconcile
@@ -168,6 +169,8 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         raise ValueError("--platform needs the roster (--roster FILE): it maps course ids to the "
                          "platform's identities")
     table = load_roster(Path(roster)) if roster is not None else None
+    # An earlier run's platform files must not stand beside this run's report (stale uploads).
+    removed = remove_previous_exports(course / "reports" / assignment)
     if duedate is None and platform == "canvas" and downloads is not None:
         duedate = _gradebook_duedate(course, assignment)
     left_out: list[tuple[str, str]] = []
@@ -260,6 +263,9 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
             grade_column=worksheet_grade_column, identifier=moodle_identifier,
             feedback=feedback)
         sections += markdown_lines(platform, exported)
+    elif gone := [n for n in removed if not (out / n).exists()]:
+        sections += ["## Platform export files", "", "This run wrote no platform export files; "
+                     f"those of an earlier run were removed: {', '.join(gone)}.", ""]
     sections += write_item_analysis(out, scores)
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
     held = downloads is not None and any(

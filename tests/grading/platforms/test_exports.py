@@ -304,3 +304,34 @@ def test_the_command_prints_the_blocked_export(monkeypatch, tmp_path, capsys):
     grade.main(["ps1"])
     out = capsys.readouterr().out
     assert "canvas export blocked" in out and "--final-only" in out, out
+
+
+def _plant_previous_run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("canvas_grades.csv", "canvas_grades.held.csv", "roster_reconciliation.csv",
+                 "moodle_grades.csv", "moodle_grades_worksheet.csv", "moodle_feedback.zip",
+                 "blackboard_grades.csv", "report.md", "grades.csv", "my_notes.csv"):
+        (out / name).write_text("old", encoding="utf-8")
+    (out / "canvas_feedback" / "Hacker, Alyssa (101)").mkdir(parents=True)
+    (out / "canvas_feedback" / "Hacker, Alyssa (101)" / "ps1.html").write_text("old")
+
+
+def test_a_new_run_starts_without_the_previous_runs_platform_files(course, tmp_path):
+    from course_tools.pipeline import run_pipeline
+
+    out = course / "reports" / "ps1"
+    _plant_previous_run(out)
+    with pytest.raises(FileNotFoundError):  # the run stops at once, after clearing
+        run_pipeline("ps1", course=course, submissions=tmp_path / "missing")
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "my_notes.csv", "report.md"]
+
+
+def test_the_report_names_the_export_files_this_run_wrote(graded_course, roster_csv, tmp_path):
+    from course_tools.plugins.export.platforms import export_to_platform, markdown_lines
+
+    url = f"sqlite:///{graded_course / 'gradebook.db'}"
+    done = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                              tmp_path / "none.csv", column="PS1 (1)", missing="blank",
+                              final_only=True, feedback=False)
+    text = "\n".join(markdown_lines("canvas", done))
+    assert "Export files written by this run: `canvas_grades.csv`, `canvas_grades.held.csv`" in text
