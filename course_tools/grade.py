@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     platforms.add_argument("--roster", type=Path, default=None,
                            help="roster CSV mapping course ids to platform identities")
     platforms.add_argument("--platform", choices=["canvas", "moodle", "blackboard"], default=None,
-                           help="read --downloads in this platform's naming and write its "
-                                "grade-import file")
+                           help="write this platform's grade-import file; --downloads are "
+                                "read in the platform's naming for canvas and moodle only "
+                                "(blackboard is export only)")
     platforms.add_argument("--worksheet", type=Path, default=None,
                            help="Moodle: the assignment's downloaded grading worksheet")
     platforms.add_argument("--worksheet-grade-column", default="Grade",
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "gradebook; Canvas LATE files get a time just after it")
     platforms.add_argument("--platform-column", default="",
                            help="the platform's column for this assignment, e.g. 'PS1 (1234)' "
-                                "(Canvas) or 'PS1 [Total Pts: 9 Score] |664617' (Blackboard)")
+                                "(Canvas) or 'PS1 [Total Pts: 15 Score] |664617' (Blackboard)")
     platforms.add_argument("--allow-new-column", action="store_true",
                            help="allow a column the platform will create as a new one")
     platforms.add_argument("--missing", choices=["refuse", "blank", "zero"], default="refuse",
