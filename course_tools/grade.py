@@ -36,7 +36,8 @@ The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no gr
 8. *report*: ``report.md`` and ``student_outcomes.csv`` name every problem found for each student
    (pre-flight repairs, time-outs, a dead kernel, memory errors, truncated output, failures,
    downloaded files left out, suspected tampering: such a result "needs review", with no score in
-   grades.csv);
+   grades.csv); the downloaded files held back or skipped at intake are also named in the
+   terminal summary (counted, over ten);
 9. *reconciliation*: submissions found = graded + reported failures, and every graded student has
    scores in the gradebook; if not, the command exits with status 1.
 
@@ -45,7 +46,8 @@ With ``--roster`` and ``--platform`` (issue 16) the roster is loaded into nbgrad
 platform's grade file is written with nbgrader export plugins (``course_tools.plugins.export``)
 and checked against its importer's rules, and the report adds the roster reconciliation and an
 item analysis (``course_tools.report.item_analysis``). A download that matches nobody or a
-corrupted archive is a reconciliation problem (status 1).
+corrupted archive is a reconciliation problem (status 1). Every run first removes the platform
+files of an earlier run from the report folder (``plugins.export.platforms.EXPORT_OUTPUTS``).
 
 Outputs go to ``<course>/reports/<assignment>/``. Exit status: 0 when every submission was graded or
 reported, 1 on a reconciliation mismatch, 2 when there was nothing to grade, the release was refused
@@ -63,6 +65,7 @@ from pathlib import Path
 
 from course_tools.autograde.grader import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from course_tools.pipeline import DEFAULT_COURSE, run_pipeline
+from course_tools.plugins.export.platforms import terminal_line
 
 
 def _utf8_output() -> None:
@@ -76,7 +79,28 @@ def _utf8_output() -> None:
             pass
 
 
+#: Most files not collected that the terminal summary lists one by one; more are only counted.
+MAX_LISTED = 10
+
+
+def not_collected_summary(lines: list[str]) -> list[str]:
+    """Terminal lines for the downloaded files not collected (``run_pipeline``'s
+    ``not_collected``, the texts of report.md): a heading and one line each, or, over
+    :data:`MAX_LISTED`, their number and a pointer to report.md; [] when there is none."""
+    if not lines:
+        return []
+    if len(lines) > MAX_LISTED:
+        return [f"{len(lines)} downloaded files not collected (held back or skipped): "
+                "see report.md"]
+    return ["downloaded files not collected (held back or skipped; see report.md):"] + [
+        f"  {line}" for line in lines]
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line (``argv`` as ``sys.argv[1:]``); returns the exit status (see the
+    module docstring). Prints one line per student, the downloaded files not collected, the
+    platform export (written, or blocked and why) and the report's path; errors of the pipeline (missing folders, a refused release, nbgrader failing)
+    are printed to standard error with status 2, never raised."""
     parser = argparse.ArgumentParser(prog="python -m course_tools.grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="assignment name, e.g. ps1")
@@ -106,8 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     platforms.add_argument("--roster", type=Path, default=None,
                            help="roster CSV mapping course ids to platform identities")
     platforms.add_argument("--platform", choices=["canvas", "moodle", "blackboard"], default=None,
-                           help="read --downloads in this platform's naming and write its "
-                                "grade-import file")
+                           help="write this platform's grade-import file; --downloads are "
+                                "read in the platform's naming for canvas and moodle only "
+                                "(blackboard is export only)")
     platforms.add_argument("--worksheet", type=Path, default=None,
                            help="Moodle: the assignment's downloaded grading worksheet")
     platforms.add_argument("--worksheet-grade-column", default="Grade",
@@ -119,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "gradebook; Canvas LATE files get a time just after it")
     platforms.add_argument("--platform-column", default="",
                            help="the platform's column for this assignment, e.g. 'PS1 (1234)' "
-                                "(Canvas) or 'PS1 [Total Pts: 9 Score] |664617' (Blackboard)")
+                                "(Canvas) or 'PS1 [Total Pts: 15 Score] |664617' (Blackboard)")
     platforms.add_argument("--allow-new-column", action="store_true",
                            help="allow a column the platform will create as a new one")
     platforms.add_argument("--missing", choices=["refuse", "blank", "zero"], default="refuse",
@@ -155,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     for o in outcomes:
         print(f"{o.student_id}: {o.status}{' - ' + o.message if o.message else ''}"
               f"{f' ({len(o.problems)} problem(s) noted)' if o.problems else ''}")
+    for line in not_collected_summary(result.get("not_collected", [])):
+        print(line)
+    if result.get("platform"):
+        print(terminal_line(*result["platform"]))
     print(f"report: {result['report']}")
     return 0 if result["reconciled"] else 1
 

@@ -48,3 +48,20 @@ def _errors(proc) -> str:
 def _db_url(course: Path) -> str:
     """The gradebook URL with a generous SQLite busy time-out, for parallel nbgrader processes."""
     return f"sqlite:///{course / 'gradebook.db'}?timeout=120"
+
+
+def awaiting_manual_grade(grade) -> bool:
+    """Whether one gradebook ``Grade`` (nbgrader 0.9.6 ``nbgrader.api.Grade``) is a written answer
+    still waiting for its hand mark; the one rule of the report and the platform exports.
+
+    A grade with a ``manual_score`` is marked, whatever ``needs_manual_grade`` says: nbgrader's
+    ``SaveAutoGrades`` (``nbgrader/preprocessors/saveautogrades.py``) sets ``needs_manual_grade``
+    back to True on every cell with a manual score each time the grading runs again. Without a
+    manual score, a grade waits when it has no ``auto_score`` (a written answer) or is flagged
+    ``needs_manual_grade``, unless it is a code cell the autograder scored (a test cell).
+    """
+    if grade.manual_score is not None:
+        return False
+    if grade.cell.cell_type == "code" and grade.auto_score is not None:
+        return False
+    return grade.auto_score is None or bool(grade.needs_manual_grade)

@@ -22,9 +22,10 @@ from course_tools.intake.downloads import collect_downloads
 from course_tools.intake.folders import collect, find_submissions
 from course_tools.intake.platform import collect_platform_downloads
 from course_tools.nbgrader_tools import _db_url, _nbgrader, _tools_on_path
-from course_tools.plugins.export.platforms import PLUGINS, export_to_platform, markdown_lines
+from course_tools.plugins.export.platforms import (PLUGINS, export_to_platform, markdown_lines,
+                                                   remove_previous_exports)
 from course_tools.report.item_analysis import write_item_analysis
-from course_tools.report.markdown import write_report
+from course_tools.report.markdown import not_collected_text, write_report
 from course_tools.report.reconcile import reconcile
 from course_tools.report.scores import question_scores, summarise
 from course_tools.roster import load_into_gradebook, load_roster, reconcile_roster
@@ -115,7 +116,10 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                  platform_column: str = "", missing: str = "refuse", final_only: bool = False,
                  allow_new_column: bool = False, worksheet_grade_column: str = "Grade",
                  moodle_identifier: str = "username") -> dict:
-    """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths.
+    """Run the whole pipeline; returns a dict with outcomes, grades, scores, summary and paths,
+    ``not_collected``: one text per downloaded file or archive entry held back or skipped at
+    intake (and each platform-intake problem), as report.md gives it, and ``platform``:
+    (platform, :func:`export_to_platform`'s result) when a platform file was asked for, else None.
 
     Parameters
     ----------
@@ -165,6 +169,8 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
         raise ValueError("--platform needs the roster (--roster FILE): it maps course ids to the "
                          "platform's identities")
     table = load_roster(Path(roster)) if roster is not None else None
+    # An earlier run's platform files must not stand beside this run's report (stale uploads).
+    removed = remove_previous_exports(course / "reports" / assignment)
     if duedate is None and platform == "canvas" and downloads is not None:
         duedate = _gradebook_duedate(course, assignment)
     left_out: list[tuple[str, str]] = []
@@ -248,6 +254,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
                      f"Roster: {len(table)} students; submissions: {len(students)}; "
                      f"graded: {len(graded_ids)}. Without a submission: "
                      f"{', '.join(absent) or 'none'} (`roster_reconciliation.csv`).", ""]
+    exported = None
     if platform is not None:
         exported = export_to_platform(
             _db_url(course), course, assignment, platform, Path(roster), out,
@@ -256,10 +263,21 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
             grade_column=worksheet_grade_column, identifier=moodle_identifier,
             feedback=feedback)
         sections += markdown_lines(platform, exported)
+    elif gone := [n for n in removed if not (out / n).exists()]:
+        sections += ["## Platform export files", "", "This run wrote no platform export files; "
+                     f"those of an earlier run were removed: {', '.join(gone)}.", ""]
     sections += write_item_analysis(out, scores)
     waiting = scores[(scores["kind"] == "manual") & scores["score"].isna()]
+    held = downloads is not None and any(
+        p.is_file() for p in (course / "downloaded" / assignment / "held").rglob("*"))
     report = write_report(out, assignment, outcomes, totals, summary, issues,
                           pending_manual=(len(waiting), waiting["student_id"].nunique()),
-                          feedback=feedback, sections=sections, not_collected=not_collected)
+                          feedback=feedback, sections=sections, not_collected=not_collected,
+                          held=held)
+    # The same texts as report.md, for the command's terminal summary.
+    unread = ([not_collected_text(s) for s in not_collected]
+              + [f"download not collected: {name}" for name in intake["unmatched"]]
+              + list(intake["problems"]))
     return {"outcomes": outcomes, "grades": grades, "scores": scores, "summary": summary,
-            "report": report, "reconciled": not issues, "out": out}
+            "report": report, "reconciled": not issues, "out": out, "not_collected": unread,
+            "platform": (platform, exported) if exported is not None else None}

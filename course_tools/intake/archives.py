@@ -124,12 +124,28 @@ def _over(size: int, compressed: int | None, budget: _Budget, student: str) -> s
     return None
 
 
-def _not_owner(name: str, owner: str | None) -> str | None:
-    """Why entry ``name`` of ``owner``'s archive is refused (it names another student), or None."""
-    if owner is None or student_of(name) == owner:
-        return None
-    return (f"names student {student_of(name)!r}, but the archive is {owner!r}'s: an archive may "
-            "hold only its owner's files")
+def _owned_name(name: str, owner: str | None) -> str:
+    """The path entry ``name`` of ``owner``'s archive is written as: ``name`` when its file name
+    already starts with ``<owner>_`` (or there is no owner), else ``<owner>_<file name>`` in the
+    same folder. Every entry of a student's own archive is that student's: ``ps1.ipynb`` becomes
+    ``dana_ps1.ipynb``, and ``bob_ps1.ipynb`` becomes ``dana_bob_ps1.ipynb`` (never bob's)."""
+    if owner is None:
+        return name
+    folder, base = posixpath.split(name.replace("\\", "/"))
+    if base.startswith(f"{owner}_"):
+        return name
+    return posixpath.join(folder, f"{owner}_{base}")
+
+
+def _free(target: Path, root: Path) -> Path:
+    """``target`` if nothing is there yet, else the same path under ``root/copy-<n>/``: a second
+    entry that would be the same file is kept beside the first (intake.held compares them)."""
+    n = 1
+    free = target
+    while free.exists():
+        n += 1
+        free = root / f"copy-{n}" / target.relative_to(root)
+    return free
 
 
 def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = None,
@@ -139,10 +155,15 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
     ``used`` maps student ids to bytes already extracted for them (updated), so the per-student
     limit holds across several archives. An archive that cannot be read at all is one skipped
     entry named ``*``. With ``owned`` (a student's own upload named ``<student>_<anything>``, as
-    ``--downloads`` reads it), an entry whose name gives another student is skipped and reported:
-    one student's archive must not submit for a classmate (a blank ``victim_ps1.ipynb`` inside
-    ``mallory_ps1.zip`` replaced the victim's notebook in a hostile-student trial). A bulk download
-    made by the instructor (one archive of the whole class) is read without ``owned``.
+    ``--downloads`` reads it), every entry is the owner's: an entry whose file name does not
+    start with ``<owner>_`` is written as ``<owner>_<file name>`` in the same folder, so a plain
+    ``ps1.ipynb`` is collected as the owner's ``ps1.ipynb`` and a file named as a classmate's
+    (``victim_ps1.ipynb`` inside ``mallory_ps1.zip``, which replaced the victim's notebook in a
+    hostile-student trial) becomes the owner's oddly named ``mallory_victim_ps1.ipynb``, sorted out
+    by pre-flight, never the classmate's. A bulk download made by the instructor (one archive of
+    the whole class) is read without ``owned``. An entry that would land on a file already written
+    from this archive (``ps1.ipynb`` beside ``dana_ps1.ipynb``) is written under ``copy-<n>/``
+    instead of over it. Skipped entries are reported by their name in the archive.
     """
     archive, target = Path(archive), Path(target)
     owner = student_of(archive.name) if owned and "_" in archive.name else None
@@ -160,16 +181,18 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                     mode = (info.external_attr >> 16) & 0o170000
                     if info.is_dir():
                         continue
-                    why = _safe_path(name) or _not_owner(name, owner)
+                    why = _safe_path(name)
+                    written = _owned_name(name, owner)
                     if why is None and mode and mode not in (0o100000,):
                         why = ("symbolic link (not followed)" if mode == 0o120000
                                else "not a regular file")
                     if why is None:
-                        why = _over(info.file_size, info.compress_size, budget, student_of(name))
+                        why = _over(info.file_size, info.compress_size, budget,
+                                    student_of(written))
                     if why is None:
                         with zf.open(info) as stream:
-                            why = _write(stream, target / name, name, info.file_size,
-                                         info.compress_size, budget)
+                            why = _write(stream, _free(target / written, target), written,
+                                         info.file_size, info.compress_size, budget)
                     if why:
                         skip(name, why)
         else:
@@ -179,21 +202,23 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                     name = member.name
                     if member.isdir():
                         continue
-                    why = _safe_path(name) or _not_owner(name, owner)
+                    why = _safe_path(name)
+                    written = _owned_name(name, owner)
                     if why is None and not member.isreg():
                         why = ("symbolic link (not followed)" if member.issym()
                                else "hard link (not followed)" if member.islnk()
                                else "not a regular file")
                     # A tar stream is compressed as a whole: the ratio is checked for the archive.
                     if why is None:
-                        why = _over(member.size, None, budget, student_of(name))
+                        why = _over(member.size, None, budget, student_of(written))
                         if why is None and budget.archive + member.size > RATIO_FLOOR and \
                                 budget.archive + member.size > MAX_RATIO * max(packed, 1):
                             why = (f"compression ratio over {MAX_RATIO}:1 for the archive: "
                                    "an archive bomb")
                     if why is None:
                         stream = tf.extractfile(member)
-                        why = _write(stream, target / name, name, member.size, None, budget)
+                        why = _write(stream, _free(target / written, target), written,
+                                     member.size, None, budget)
                     if why:
                         skip(name, why)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:

@@ -34,12 +34,13 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     archives holding such notebooks) is copied, and every archive extracted, to
     ``course/downloaded/<assignment>/archive/`` by ``course_tools.intake.archives``: streamed, with
     the limits (50 MB per file, 200 MB per student, a compression ratio of at most 100:1) checked
-    before anything is written. nbgrader's ``zip_collect`` then files each notebook under
-    ``course/submitted/<student>/<assignment>/`` (it finds no archive left to expand). A renamed
-    notebook is sorted out later by the pre-flight step; two files that would be the same
-    notebook of one student are moved aside first (``intake.held``: nbgrader would stop the
-    whole collection). File names are read with ``regexp`` if
-    given, else the course config's ``FileNameCollectorPlugin.named_regexp`` if it sets one, else
+    before anything is written; inside a student's own archive (``<student>_<anything>.zip``)
+    every entry is that student's (``intake.archives.extract_archive``). nbgrader's
+    ``zip_collect`` then files each notebook under ``course/submitted/<student>/<assignment>/``
+    (it finds no archive left to expand). A renamed notebook is sorted out later by the
+    pre-flight step; two files that would be the same notebook of one student are moved aside
+    first (``intake.held``: nbgrader would stop the whole collection). File names are read with
+    ``regexp`` if given, else the course config's ``FileNameCollectorPlugin.named_regexp`` if it sets one, else
     :data:`DOWNLOADS_REGEXP`. Returns every file or archive entry left out, with the reason (for
     the report).
 

@@ -25,13 +25,33 @@ def _markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def not_collected_text(skipped) -> str:
+    """One downloaded file or archive entry not collected (an ``intake.archives.Skipped``), as
+    report.md lists it and the command's terminal summary prints it."""
+    return f"`{skipped.archive}`: `{skipped.entry}`: {skipped.reason}"
+
+
+def held_guidance(assignment: str) -> str:
+    """What to do about files held back at intake (``intake.held``), for report.md."""
+    return (f"Held files are kept in `downloaded/{assignment}/held/` in the course folder (an "
+            "archive's files under `<archive name>.d/`). For two different files of one student, "
+            "decide which one counts, copy it to "
+            f"`submitted/<student>/{assignment}/<notebook>` (for example "
+            f"`submitted/alice/{assignment}/{assignment}.ipynb`) and run the grading command "
+            "again; the rest of the class is already in `submitted/`, so `--downloads` is no "
+            "longer needed.")
+
+
 def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], totals: pd.DataFrame,
                  summary: pd.DataFrame, reconciliation: list[str] | None = None,
                  pending_manual: tuple[int, int] = (0, 0), feedback: bool = True,
-                 sections: list[str] | None = None, not_collected: list | None = None) -> Path:
+                 sections: list[str] | None = None, not_collected: list | None = None,
+                 held: bool = False) -> Path:
     """Write report.md: reconciliation, failures, results that need review, downloaded files not
     collected (``intake.archives.Skipped``), every problem per student, scores, questions, then
-    ``sections`` (further lines, e.g. platform export, roster and item analysis)."""
+    ``sections`` (further lines, e.g. platform export, roster and item analysis). With ``held``
+    (files were moved to ``downloaded/<assignment>/held/``) the list of files not collected, or
+    the reconciliation problems when there is no such list, ends with :func:`held_guidance`."""
     graded = sum(o.status in GRADED for o in outcomes)
     review = [o for o in outcomes if o.status == "needs review"]
     failed = [o for o in outcomes if o.status not in GRADED]
@@ -41,6 +61,8 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
              + f"; reported failures: {len(failed)}.", ""]
     for issue in reconciliation or []:
         lines += [f"**Reconciliation problem:** {issue}", ""]
+    if held and not not_collected:
+        lines += [held_guidance(assignment), ""]
     if failed:
         lines += ["## Submissions that could not be graded", "",
                   _markdown_table(pd.DataFrame([{"student_id": o.student_id, "reason": o.message}
@@ -56,8 +78,10 @@ def write_report(out: Path, assignment: str, outcomes: list[StudentOutcome], tot
                                                 for o in review])), ""]
     if not_collected:
         lines += ["## Downloaded files not collected", ""]
-        lines += [f"- `{s.archive}`: `{s.entry}`: {s.reason}" for s in not_collected]
+        lines += [f"- {not_collected_text(s)}" for s in not_collected]
         lines.append("")
+        if held:
+            lines += [held_guidance(assignment), ""]
     noted = [o for o in outcomes if o.problems]
     if noted:
         lines += ["## Problems found, per student", ""]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from course_tools.nbgrader_tools import _db_url
+from course_tools.nbgrader_tools import _db_url, awaiting_manual_grade
 
 
 def question_scores(course: Path, assignment: str) -> pd.DataFrame:
@@ -30,13 +30,13 @@ def question_scores(course: Path, assignment: str) -> pd.DataFrame:
                     # Test cells are scored by the autograder (auto_score set); written answers
                     # wait for a manual score. A missing manual score is NaN, not zero.
                     auto = g.cell.cell_type == "code" and g.auto_score is not None
-                    missing = g.manual_score is None and (g.auto_score is None or g.needs_manual_grade)
+                    missing = awaiting_manual_grade(g)
                     rows.append({
                         "student_id": submission.student.id,
                         "notebook": nb.name,
                         "question": g.name,
                         "kind": "autograded" if auto else "manual",
-                        "score": float("nan") if missing and not auto else float(g.score),
+                        "score": float("nan") if missing else float(g.score),
                         "max_score": float(g.max_score),
                         "needs_manual_grade": bool(g.needs_manual_grade),
                     })

@@ -89,7 +89,7 @@ class BlackboardExportPlugin(PlatformExportPlugin):
     """Blackboard Original Grade Center CSV for one assignment (rules in the module docstring).
 
     ``column`` is the column's header from a Grade Center download, e.g.
-    ``PS1 [Total Pts: 9 Score] |664617``. Columns written: Last Name, First Name, Username, the
+    ``PS1 [Total Pts: 15 Score] |664617``. Columns written: Last Name, First Name, Username, the
     assignment; every field quoted.
     """
 

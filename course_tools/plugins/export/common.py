@@ -13,10 +13,13 @@ Rules shared by all platforms (our decisions, issue 16):
   says ``blank`` (an empty cell) or ``zero`` (0) explicitly. (nbgrader's own CSV exporter writes 0
   for a missing submission, which a platform would record as a real zero.)
 - a grade that is not final blocks the export: a written answer still waiting for a manual grade
-  (``needs_manual_grade`` in the gradebook), a submission the pipeline reported ``failed``, or one
-  marked ``needs_review`` (status column of ``student_outcomes.csv``). With ``final_only`` the final
-  grades are exported and those rows are left out of the file (an absent row leaves the platform's
-  grade unchanged, where an empty cell could clear it); they are listed in ``<file>.held.csv``.
+  (no ``manual_score`` in the gradebook, judged as report.md does:
+  :func:`course_tools.nbgrader_tools.awaiting_manual_grade`; ``needs_manual_grade`` alone is not
+  enough, nbgrader sets it again on hand-marked cells at every regrade), a submission the
+  pipeline reported ``failed``, or one marked ``needs_review`` (status column of
+  ``student_outcomes.csv``). With ``final_only`` the final grades are exported and those rows are
+  left out of the file (an absent row leaves the platform's grade unchanged, where an empty cell
+  could clear it); they are listed in ``<file>.held.csv``.
 - a grade is ``max(0, score - late penalty)`` as in nbgrader's CSV exporter, written with at most
   two decimals (Canvas compares grades at two decimals).
 """
@@ -33,6 +36,7 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 
 from course_tools import roster as _roster
+from course_tools.nbgrader_tools import awaiting_manual_grade
 
 #: Statuses that are not final grades (our names; "needs_review" comes from tamper detection).
 NOT_FINAL = {"pending_manual": "written answers wait for a manual grade (formgrader)",
@@ -40,8 +44,24 @@ NOT_FINAL = {"pending_manual": "written answers wait for a manual grade (formgra
              "needs_review": "the grading marked the result 'needs review'"}
 
 
+#: The same statuses in a few words, after a number of students (for the terminal).
+BRIEF = {"pending_manual": "waiting for a manual grade", "failed": "failed",
+         "needs_review": "needing review"}
+
+
 class ExportBlocked(RuntimeError):
-    """An export refused because grades are missing or not final; the message says which."""
+    """An export refused because grades are missing or not final; the message says which.
+
+    ``brief`` lists the reasons in a few words each ("2 waiting for a manual grade"; the message
+    itself when not given) and ``options`` the command-line options that would let the export
+    write the final grades anyway ("--final-only"; empty when only fixing the data helps).
+    """
+
+    def __init__(self, message: str, brief: list[str] | None = None,
+                 options: list[str] | None = None):
+        super().__init__(message)
+        self.brief = list(brief) if brief else [message]
+        self.options = list(options or [])
 
 
 class ExportCheckFailed(RuntimeError):
@@ -138,7 +158,7 @@ class PlatformExportPlugin(ExportPlugin):
                 row["status"] = status
             elif sub is None:
                 row["status"] = "missing"
-            elif sub.needs_manual_grade:
+            elif any(awaiting_manual_grade(g) for nb in sub.notebooks for g in nb.grades):
                 row["status"] = "pending_manual"
             else:
                 row["status"] = "final"
@@ -156,23 +176,28 @@ class PlatformExportPlugin(ExportPlugin):
             Students not in the roster (always); missing submissions unless ``missing`` is blank
             or zero; grades that are not final unless ``final_only``.
         """
-        problems = []
+        problems, brief, options = [], [], []
         stray = table[table["status"] == "not_in_roster"]["student_id"].tolist()
         if stray:
             problems.append(f"graded but not in the roster: {', '.join(stray)} (add them to the "
                             "roster; a platform cannot take a grade for an unknown student)")
+            brief.append(f"{len(stray)} not in the roster")
         missing = table[table["status"] == "missing"]["student_id"].tolist()
         if missing and self.missing == "refuse":
             problems.append(f"no submission from: {', '.join(missing)} (say what they get: "
                             "--missing blank or --missing zero)")
+            brief.append(f"{len(missing)} without a submission")
+            options.append("--missing blank|zero")
         held = table[table["status"].isin(list(NOT_FINAL))]
         if len(held) and not self.final_only:
             for status, group in held.groupby("status"):
                 problems.append(f"{NOT_FINAL[status]}: {', '.join(group['student_id'])}")
+                brief.append(f"{len(group)} {BRIEF[status]}")
             problems.append("nothing was written; finish those grades, or export only the final "
                             "grades with --final-only")
+            options.append("--final-only")
         if problems:
-            raise ExportBlocked("; ".join(problems))
+            raise ExportBlocked("; ".join(problems), brief, options)
         out = table[table["status"].isin(["final", "missing"])].copy()
         out["grade"] = [format_grade(s) if st == "final" else ("0" if self.missing == "zero"
                                                                 else "")

@@ -1,26 +1,33 @@
-"""An archive uploaded by one student may not submit for another (hostile-student trial, issue 14)."""
+"""Inside a student's own archive (``<student>_<anything>.zip`` in ``--downloads``), every entry is
+that student's: an entry not named ``<student>_...`` is written as ``<student>_<name>``, so a plain
+``ps1.ipynb`` is the owner's ps1 and a file named as a classmate's (``victim_ps1.ipynb``) can never
+submit for the classmate (hostile-student trial, issue 14)."""
 
 from __future__ import annotations
 
 import zipfile
 
 from course_tools.intake.archives import extract_archive
+from course_tools.intake.downloads import collect_downloads
 
 
-def _zip(path, names):
+def _zip(path, names, text='{"cells": []}'):
+    path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as zf:
         for name in names:
-            zf.writestr(name, '{"cells": []}')
+            zf.writestr(name, text if isinstance(text, str) else text[name])
     return path
 
 
 def test_a_students_archive_cannot_hold_a_classmates_notebook(tmp_path):
     archive = _zip(tmp_path / "mallory_12347_ps1.zip",
                    ["mallory_ps1.ipynb", "victim_ps1.ipynb", "folder/victim_2_ps1.ipynb"])
-    skipped = extract_archive(archive, tmp_path / "out", {}, owned=True)
-    assert sorted(s.entry for s in skipped) == ["folder/victim_2_ps1.ipynb", "victim_ps1.ipynb"]
-    assert all("names student 'victim', but the archive is 'mallory'" in s.reason for s in skipped)
-    assert sorted(p.name for p in (tmp_path / "out").rglob("*.ipynb")) == ["mallory_ps1.ipynb"]
+    assert extract_archive(archive, tmp_path / "out", {}, owned=True) == []
+    written = sorted(p.relative_to(tmp_path / "out").as_posix()
+                     for p in (tmp_path / "out").rglob("*.ipynb"))
+    # every entry is mallory's (an oddly named one is sorted out by pre-flight), none the victim's
+    assert written == ["folder/mallory_victim_2_ps1.ipynb", "mallory_ps1.ipynb",
+                       "mallory_victim_ps1.ipynb"]
 
 
 def test_an_instructors_bulk_archive_holds_the_whole_class(tmp_path):
@@ -29,3 +36,39 @@ def test_an_instructors_bulk_archive_holds_the_whole_class(tmp_path):
     archive = _zip(tmp_path / "course_ps1_all.zip", ["ann_ps1.ipynb", "bob_ps1.ipynb"])
     assert extract_archive(archive, tmp_path / "out2", {}) == []  # not a student's upload
 
+
+def test_a_plain_notebook_in_a_students_archive_is_collected_as_theirs(course, tmp_path):
+    downloads = tmp_path / "downloads"
+    _zip(downloads / "dana_submission.zip", ["ps1.ipynb"], '{"cells": [], "dana": 1}')
+
+    assert collect_downloads(downloads, course, "ps1") == []
+    assert (course / "submitted" / "dana" / "ps1" / "ps1.ipynb").read_text() == \
+        '{"cells": [], "dana": 1}'
+
+
+def test_a_classmates_name_inside_an_archive_leaves_the_classmate_untouched(course, tmp_path):
+    downloads = tmp_path / "downloads"
+    _zip(downloads / "dana_submission.zip", ["dana_ps1.ipynb", "bob_ps1.ipynb"],
+         {"dana_ps1.ipynb": "dana's", "bob_ps1.ipynb": "planted by dana"})
+    (downloads / "bob_ps1.ipynb").write_text("bob's own")
+
+    assert collect_downloads(downloads, course, "ps1") == []
+    submitted = course / "submitted"
+    assert sorted(p.name for p in (submitted / "bob" / "ps1").iterdir()) == ["ps1.ipynb"]
+    assert (submitted / "bob" / "ps1" / "ps1.ipynb").read_text() == "bob's own"
+    assert (submitted / "dana" / "ps1" / "ps1.ipynb").read_text() == "dana's"
+    assert (submitted / "dana" / "ps1" / "bob_ps1.ipynb").read_text() == "planted by dana"
+
+
+def test_a_plain_and_a_named_copy_in_one_archive_are_not_overwritten(course, tmp_path):
+    """``ps1.ipynb`` and ``dana_ps1.ipynb`` in one archive would both be dana's ps1: the second is
+    not written over the first; two different files are held for the instructor (intake.held)."""
+    downloads = tmp_path / "downloads"
+    _zip(downloads / "dana_submission.zip", ["dana_ps1.ipynb", "ps1.ipynb"],
+         {"dana_ps1.ipynb": "one", "ps1.ipynb": "two"})
+
+    skipped = collect_downloads(downloads, course, "ps1")
+    assert len(skipped) == 2 and all("2 different files would be dana's ps1.ipynb" in s.reason
+                                     for s in skipped), skipped
+    held = sorted(p.read_text() for p in (course / "downloaded" / "ps1" / "held").rglob("*.ipynb"))
+    assert held == ["one", "two"]

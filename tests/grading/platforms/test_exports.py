@@ -109,6 +109,28 @@ def test_needs_review_from_the_outcomes_blocks_then_is_held(graded_course, roste
     assert set(pd.read_csv(tmp_path / "c.held.csv")["student_id"]) == {"bob", "dave"}
 
 
+def test_hand_marked_answers_stay_final_after_a_regrade(course_copy, roster_csv, tmp_path):
+    """The README's regrade (hand-mark in formgrader, run the grading again): nbgrader 0.9.6's
+    SaveAutoGrades (``nbgrader/preprocessors/saveautogrades.py``) sets ``needs_manual_grade`` back
+    to True on every cell that has a manual score. Such an answer is marked, as report.md counts
+    it (``manual_score``): only dave, with no manual score, is still waiting."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_copy / 'gradebook.db'}") as gb:
+        for sid in ("alice", "bob", "carol", "dave"):
+            for nb in gb.find_submission("ps1", sid).notebooks:
+                for grade in nb.grades:  # SaveAutoGrades' rule, lines 48-53
+                    grade.needs_manual_grade = (grade.manual_score is not None
+                                                or grade.auto_score is None)
+        gb.db.commit()
+        assert gb.find_submission("ps1", "bob").needs_manual_grade
+    out = export(CanvasExportPlugin, course_copy, tmp_path / "c.csv", roster=str(roster_csv),
+                 column="PS1 (1)", **FINAL)
+    grades = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("ID")["PS1 (1)"]
+    assert (grades["101"], grades["102"], grades["103"]) == ("9", "5.5", "4")
+    assert pd.read_csv(tmp_path / "c.held.csv")["student_id"].tolist() == ["dave"]
+
+
 def test_a_roster_missing_a_graded_student_is_refused(graded_course, tmp_path):
     path = tmp_path / "short.csv"
     ROSTER[ROSTER["student_id"] != "carol"].to_csv(path, index=False)
@@ -250,3 +272,66 @@ def test_pipeline_platform_stage_reports_a_block_instead_of_writing(graded_cours
                               tmp_path / "none.csv", column="PS1 |1", missing="blank",
                               final_only=True)
     assert done["file"] == tmp_path / "blackboard_grades.csv" and done["held"] == ["dave"]
+
+
+def test_a_blocked_export_is_one_terminal_line_with_why_and_the_option(graded_course, roster_csv,
+                                                                        tmp_path):
+    from course_tools.plugins.export.platforms import export_to_platform, terminal_line
+
+    url = f"sqlite:///{graded_course / 'gradebook.db'}"
+    blocked = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                                 tmp_path / "none.csv", column="PS1 (1)")
+    line = terminal_line("canvas", blocked)
+    assert "\n" not in line and "canvas" in line and "blocked" in line
+    assert "1 waiting for a manual grade" in line and "1 without a submission" in line, line
+    assert "--final-only" in line and "--missing blank" in line and "report.md" in line, line
+    done = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                              tmp_path / "none.csv", column="PS1 (1)", missing="blank",
+                              final_only=True, feedback=False)
+    assert "canvas_grades.csv" in terminal_line("canvas", done)
+
+
+def test_the_command_prints_the_blocked_export(monkeypatch, tmp_path, capsys):
+    import course_tools.grade as grade
+    from course_tools.autograde.grader import StudentOutcome
+
+    exported = {"file": None, "held": [], "blocked": "written answers wait for a manual grade "
+                "(formgrader): dave; nothing was written", "feedback": None, "notes": [],
+                "brief": ["1 waiting for a manual grade"], "options": ["--final-only"]}
+    monkeypatch.setattr(grade, "run_pipeline", lambda *a, **k: {
+        "outcomes": [StudentOutcome("dave", "graded", "")], "report": tmp_path / "report.md",
+        "reconciled": True, "not_collected": [], "platform": ("canvas", exported)})
+    grade.main(["ps1"])
+    out = capsys.readouterr().out
+    assert "canvas export blocked" in out and "--final-only" in out, out
+
+
+def _plant_previous_run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("canvas_grades.csv", "canvas_grades.held.csv", "roster_reconciliation.csv",
+                 "moodle_grades.csv", "moodle_grades_worksheet.csv", "moodle_feedback.zip",
+                 "blackboard_grades.csv", "report.md", "grades.csv", "my_notes.csv"):
+        (out / name).write_text("old", encoding="utf-8")
+    (out / "canvas_feedback" / "Hacker, Alyssa (101)").mkdir(parents=True)
+    (out / "canvas_feedback" / "Hacker, Alyssa (101)" / "ps1.html").write_text("old")
+
+
+def test_a_new_run_starts_without_the_previous_runs_platform_files(course, tmp_path):
+    from course_tools.pipeline import run_pipeline
+
+    out = course / "reports" / "ps1"
+    _plant_previous_run(out)
+    with pytest.raises(FileNotFoundError):  # the run stops at once, after clearing
+        run_pipeline("ps1", course=course, submissions=tmp_path / "missing")
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "my_notes.csv", "report.md"]
+
+
+def test_the_report_names_the_export_files_this_run_wrote(graded_course, roster_csv, tmp_path):
+    from course_tools.plugins.export.platforms import export_to_platform, markdown_lines
+
+    url = f"sqlite:///{graded_course / 'gradebook.db'}"
+    done = export_to_platform(url, graded_course, "ps1", "canvas", roster_csv, tmp_path,
+                              tmp_path / "none.csv", column="PS1 (1)", missing="blank",
+                              final_only=True, feedback=False)
+    text = "\n".join(markdown_lines("canvas", done))
+    assert "Export files written by this run: `canvas_grades.csv`, `canvas_grades.held.csv`" in text
