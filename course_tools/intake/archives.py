@@ -25,6 +25,7 @@ streamed). Sources: Python's ``zipfile`` and ``tarfile`` documentation (extracti
 from __future__ import annotations
 
 import posixpath
+import shutil
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -173,6 +174,17 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
     def skip(entry: str, reason: str) -> None:
         skipped.append(Skipped(archive.name, entry, reason))
 
+    others: set[str] = set()  # the <x>_ prefixes of entries named for someone else
+    own = False  # an entry named for the owner, or with no <x>_ prefix at all
+
+    def note(name: str) -> None:
+        nonlocal own
+        base = posixpath.basename(name.replace("\\", "/"))
+        if owner is not None and "_" in base and not base.startswith(f"{owner}_"):
+            others.add(base.split("_", 1)[0])
+        else:
+            own = True
+
     try:
         if archive.name.lower().endswith(".zip"):
             with zipfile.ZipFile(archive) as zf:
@@ -183,6 +195,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                         continue
                     why = _safe_path(name)
                     written = _owned_name(name, owner)
+                    note(name)
                     if why is None and mode and mode not in (0o100000,):
                         why = ("symbolic link (not followed)" if mode == 0o120000
                                else "not a regular file")
@@ -204,6 +217,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                         continue
                     why = _safe_path(name)
                     written = _owned_name(name, owner)
+                    note(name)
                     if why is None and not member.isreg():
                         why = ("symbolic link (not followed)" if member.issym()
                                else "hard link (not followed)" if member.islnk()
@@ -223,6 +237,15 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                         skip(name, why)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:
         skip("*", f"the archive could not be read ({type(exc).__name__}: {exc})")
+    if owner is not None and len(others) >= 2 and not own:
+        # Files named for several other people and none for the owner: a whole-class archive
+        # whose name holds a "_" (ps1_submissions.zip), not the upload of a student "ps1".
+        shutil.rmtree(target, ignore_errors=True)
+        names = ", ".join(sorted(others)[:3]) + (", ..." if len(others) > 3 else "")
+        skipped = [Skipped(archive.name, "*", f"not collected: its files are named for {len(others)} "
+                           f"other students ({names}) and none for {owner!r}, so it looks like a "
+                           "whole-class archive; rename it without '_' (or unpack it) and run "
+                           "again")]
     return skipped
 
 

@@ -72,3 +72,19 @@ def test_a_plain_and_a_named_copy_in_one_archive_are_not_overwritten(course, tmp
                                      for s in skipped), skipped
     held = sorted(p.read_text() for p in (course / "downloaded" / "ps1" / "held").rglob("*.ipynb"))
     assert held == ["one", "two"]
+
+
+def test_a_whole_class_archive_with_a_in_its_name_is_refused_not_filed_under_one_student(
+        tmp_path):
+    # "ps1_submissions.zip" reads as student "ps1"'s upload; its files are named for alice and
+    # bob and none for "ps1": refused as a whole, with what to do, never graded as "ps1".
+    archive = _zip(tmp_path / "ps1_submissions.zip", ["alice_ps1.ipynb", "bob_ps1.ipynb"])
+    skipped = extract_archive(archive, tmp_path / "out", {}, owned=True)
+    assert not list((tmp_path / "out").rglob("*.ipynb"))
+    assert len(skipped) == 1 and skipped[0].entry == "*"
+    assert "named for 2 other students (alice, bob) and none for 'ps1'" in skipped[0].reason
+    assert "rename it without '_'" in skipped[0].reason
+    # a student's own archive with one oddly named file is still the student's
+    archive = _zip(tmp_path / "dana_work.zip", ["ps1_final.ipynb"])
+    assert extract_archive(archive, tmp_path / "out2", {}, owned=True) == []
+    assert [p.name for p in (tmp_path / "out2").rglob("*.ipynb")] == ["dana_ps1_final.ipynb"]
