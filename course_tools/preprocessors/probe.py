@@ -9,8 +9,12 @@ why, and for the limits.
 
 from __future__ import annotations
 
+import hashlib
+
 #: Name bound by every line the canaries add (and the mark by which tracebacks are cleaned of them).
 MARK = "_cnry_b"
+#: File name under which the checks are compiled (tracebacks are cleaned of its frames).
+CHECK_NAME = "<course-tamper-check>"
 #: Builtin functions and types a test may rely on; each must still be the interpreter's own.
 _FUNCTIONS = ("abs", "all", "any", "callable", "divmod", "getattr", "hasattr", "hash", "isinstance",
               "issubclass", "iter", "len", "max", "min", "next", "pow", "print", "repr", "round",
@@ -38,6 +42,19 @@ _CALLBACK_OWNERS = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "
 PROBE = r'''
 import sys, types, threading, builtins
 found = []
+if TEST is not None:
+    # The test itself, compiled by the interpreter's own compile from the text the grader wrote
+    # (IPython's compile path, its transformers and anything patched into them never see it),
+    # run in the student's namespace; an error propagates and fails the test cell as usual.
+    import hashlib, linecache
+    if hashlib.sha256(TEST.encode()).hexdigest() != TEST_SHA:
+        found.append("the test cell's text was changed before it ran (a transformer)")
+    _name = "<test cell " + LABEL + ">"
+    linecache.cache[_name] = (len(TEST), None, TEST.splitlines(True), _name)
+    _frame = sys._getframe().f_back
+    _test = builtins.compile(TEST, _name, "exec", 0, True)
+    builtins.exec(_test, _frame.f_globals, _frame.f_locals)
+    del _frame, _test
 def _checks():
     _owned = ("IPython.", "ipykernel.")
     def _origin(f):
@@ -218,21 +235,6 @@ try:
     _checks()
 except Exception as e:
     found.append("the checks could not run: " + e.__class__.__name__)
-if TOKEN:
-    # The test cell as it was compiled (IPython keeps each cell's transformed source in
-    # linecache under the name its code was compiled with) must be the cell as written: a source
-    # transformer that hides itself while the cell runs still changes that text.
-    try:
-        import linecache, hashlib
-        _cell = sys._getframe().f_back
-        _lines = linecache.getlines(_cell.f_code.co_filename) if _cell is not None else []
-        _text = "\n".join(l[:-1] if l.endswith("\n") else l for l in _lines[:-1])
-        if not _lines:
-            found.append("the test cell's compiled source could not be read back")
-        elif hashlib.sha256(_text.encode()).hexdigest() != SOURCE_SHA:
-            found.append("the test cell ran with source other than it was written (a transformer)")
-    except Exception as e:
-        found.append("the test cell's source could not be checked: " + e.__class__.__name__)
 traces = sys.__dict__.setdefault(TRACES, [])
 stored = sys.__dict__.setdefault(TRACES + "_found", [])
 if TOKEN:
@@ -248,44 +250,30 @@ if not FAIL:
 
 
 def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None = None,
-                 source_sha: str | None = None) -> str:
-    """Source of a probe cell, or with ``token`` of a trace line (see the module docstring).
+                 test: str | None = None, label: str = "") -> str:
+    """Source of a probe cell, or with ``token`` of the line that replaces a test cell.
 
     ``nonce`` starts the report; ``traces`` names the ``sys`` attribute holding the traces of test
-    cells. A report probe or trace line (``fail=False``) publishes ``"<nonce> <report>"`` as
+    cells. A report probe or test line (``fail=False``) publishes ``"<nonce> <report>"`` as
     ``text/plain`` display data; a failing probe ends with ``assert 0, "<nonce> <report>"``.
     The report is ``repr((findings, traces, stored))``: the findings of this check, the tokens of
-    the trace lines that ran, and (token, findings) of earlier trace lines that found something.
-    A trace line (``token`` given) is one line that also records ``token`` and checks that the
-    test cell was compiled from the text whose :func:`source_digest` is ``source_sha``.
+    the test lines that ran to their end, and (token, findings) of earlier test lines that found
+    something. A test line (``token`` and ``test`` given: the test cell's Python text, magics
+    already turned into Python) is one line that runs ``test`` (compiled by the interpreter's own
+    ``compile`` under the name ``<test cell LABEL>``), then the checks, then records ``token``.
     """
-    names = {"NONCE": nonce, "TRACES": traces, "FAIL": fail, "TOKEN": token,
-             "SOURCE_SHA": source_sha, "KERNEL_PACKAGES": _KERNEL_PACKAGES,
+    names = {"NONCE": nonce, "TRACES": traces, "FAIL": fail, "TOKEN": token, "TEST": test,
+             "TEST_SHA": hashlib.sha256(test.encode()).hexdigest() if test is not None else None,
+             "LABEL": label, "KERNEL_PACKAGES": _KERNEL_PACKAGES,
              "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES, "SHELL_METHODS": _SHELL_METHODS,
              "KERNEL_METHODS": _KERNEL_METHODS, "CALLBACK_OWNERS": _CALLBACK_OWNERS}
+    code = f"{MARK}.compile({PROBE!r}, {CHECK_NAME!r}, 'exec')"
     if token:
-        return (f"import builtins as {MARK}; {MARK}.exec({PROBE!r}, "
+        return (f"import builtins as {MARK}; {MARK}.exec({code}, "
                 f"{{'__builtins__': {MARK}, **{names!r}}}); del {MARK}")
     source = (f"import builtins as {MARK}\n"
               f"_cnry_g = {{'__builtins__': {MARK}, **{names!r}}}\n"
-              f"{MARK}.exec({PROBE!r}, _cnry_g)")
+              f"{MARK}.exec({code}, _cnry_g)")
     if fail:
         source += f"\nassert 0, {nonce!r} + ' ' + _cnry_g['REPORT']"
     return source
-
-
-
-
-def source_digest(source: str, trace_line: str) -> str:
-    """SHA-256 (hex) of ``source`` as IPython compiles it when ``trace_line`` follows it.
-
-    The text is IPython's ``TransformerManager().transform_cell`` of ``source + "\\n" +
-    trace_line`` without its last line (the trace line), lines joined by ``"\\n"``: what the trace
-    line reads back from :mod:`linecache` in the kernel (IPython caches each cell's transformed
-    source there under the cell's code name).
-    """
-    import hashlib
-
-    from IPython.core.inputtransformer2 import TransformerManager
-    lines = TransformerManager().transform_cell(source + "\n" + trace_line).splitlines()
-    return hashlib.sha256("\n".join(lines[:-1]).encode()).hexdigest()

@@ -7,40 +7,48 @@ shell's ``run_cell`` or ``showtraceback`` so that a failure is never shown, inst
 ``numpy.testing``, ``pandas.testing`` or builtins such as ``abs`` and ``isinstance``. That cannot be
 prevented from outside the kernel; it can be *detected*. Two nbgrader preprocessors do it:
 
-``AddCanaries`` (first of ``Autograde.autograde_preprocessors``, before execution)
-    Appends one *trace line* to each test cell (a grade cell that is not an answer cell) that ends
-    in a statement. The line runs only when the test ran to its end; it records a random token and
-    checks the kernel's test machinery while the test cell itself runs:
+``AddCanaries`` (first of ``Autograde.autograde_preprocessors``, before execution; after
+nbgrader's ``OverwriteCells`` has restored the test cells from the release)
+    Replaces each test cell (a grade cell that is not an answer cell) that ends in a statement by
+    one *test line*. The line runs the cell's text from the grader's own copy, compiled by the
+    interpreter's own ``compile`` under the name ``<test cell ID>`` (magics turned into Python by
+    IPython's ``TransformerManager`` on the grader's side), in the student's namespace: IPython's
+    compile path (input and AST transformers, the shell's compiler, anything patched into them)
+    never sees the test, so the family of tricks that rewrite cells as they are compiled cannot
+    reach it (two rounds of security trials found five ways into that path). An error of the test
+    propagates and fails the cell as usual. Only when the test ran to its end does the line then
+    record a random token and check the kernel's test machinery:
 
-    * transformers or shell methods that are not IPython's or ipykernel's own, IPython event
-      callbacks (``pre_run_cell``, ``post_execute``...) whose functions are not IPython's,
-      ipykernel's, matplotlib's or nbgrader's, a trace or profile function, a rebound
-      ``AssertionError``, builtins that are not the interpreter's own, a replaced ``sys.stdout``,
-      display publisher, display hook or kernel session, ``numpy.testing``/``pandas.testing``
-      functions or ``numpy.isclose``/``allclose``/``math.isclose`` that no longer fail on unequal
-      values;
+    * transformers, event callbacks (``pre_run_cell``, ``post_execute``...) and every Python
+      function on the shell, kernel, compiler, transformer manager, display and session objects
+      and their classes whose code is not from IPython, ipykernel, their libraries or Python's
+      own library; a trace or profile function; a rebound ``AssertionError``; builtins that are
+      not the interpreter's own (``compile`` and ``exec`` included); a replaced ``sys.stdout``;
+      ``numpy.testing``/``pandas.testing`` functions or ``numpy.isclose``/``allclose``/
+      ``math.isclose`` that no longer fail on unequal values; a module, or a stand-in offering
+      ``isclose``/``testing``..., under the names ``np``, ``pd`` or ``math``;
 
     then publishes its findings and the tokens seen so far as display data that starts with a fresh
     random nonce, and keeps any findings in the kernel for the final check. A test cell that ends
-    in an expression (nbgrader may read it as a partial-credit score) gets a *report probe* cell
-    after it instead. At the end of the notebook one *failing probe* runs the same checks and ends
-    with ``assert 0, "<nonce> <report>"``: it must give an ``AssertionError`` with exactly that
-    message, which shows that a failing cell still shows its failure.
+    in an expression (nbgrader may read it as a partial-credit score) is left as it is and gets a
+    *report probe* cell after it. At the end of the notebook one *failing probe* runs the same
+    checks and ends with ``assert 0, "<nonce> <report>"``: it must give an ``AssertionError`` with
+    exactly that message, which shows that a failing cell still shows its failure.
 
     (Until December 2026 a failing probe cell followed every test cell. The cost of a cell's round
-    trip and of IPython's traceback made that about 8 % of a student's grading time for ps1; the
-    trace lines catch the same tricks, and catch those active only while a test cell runs.)
+    trip and of IPython's traceback made that about 8 % of a student's grading time for ps1.)
 
 ``CheckCanaries`` (after ``ResilientExecute`` and ``ClearMetadataPreprocessor``, before outputs are
 capped and grades saved)
-    A test cell that shows no error must show its trace line's report, or its token must be in the
+    A test cell that shows no error must show its test line's report, or its token must be in the
     final report; otherwise it passed without running to its end (skipped, or its failure hidden).
     Any finding, a report probe that raised or left no report, or a failing probe that did not fail,
     failed with another error or another message, means the tests may not have run as written. A
     probe that did not run because the kernel died earlier (``KernelDied``/``NotRun``) is no
-    finding: every test after it scores zero; a test that passed before the death but left no
-    report of its own is reported as unverified.
-    It then removes the probes, the appended lines and their reports (they never reach the
+    finding: every test after it scores zero; but the tests that passed before the death were
+    checked only by their own lines, so the student is reported as not verified ("needs review").
+    It then puts the test cells' own text back, removes the probes, the reports and the frames of
+    the test line and the checks from tracebacks (they never reach the
     autograded notebook, the scores or the feedback) and writes the findings to the notebook's
     metadata, ``metadata["course_tools"]["tamper"]`` (a list of sentences; empty when nothing was
     found), and logs a warning. ``course_tools.autograde.grader`` reads them back
@@ -68,11 +76,12 @@ from __future__ import annotations
 import ast
 import secrets
 
+from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_code_cell
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from course_tools.preprocessors.probe import MARK, probe_source, source_digest
+from course_tools.preprocessors.probe import CHECK_NAME, MARK, probe_source
 
 #: Key of this module's entry in ``resources`` and in the notebook metadata.
 KEY = "course_tools"
@@ -92,7 +101,6 @@ def _is_test(cell) -> bool:
 def _ends_in_statement(source: str) -> bool:
     """True when the cell parses and its last statement is not an expression."""
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
         tree = ast.parse(TransformerManager().transform_cell(source))
     except Exception:  # noqa: BLE001 - not plain Python: leave the cell as it is
         return False
@@ -100,7 +108,7 @@ def _ends_in_statement(source: str) -> bool:
 
 
 class AddCanaries(NbGraderPreprocessor):
-    """Add a checking trace line to test cells and a failing probe at the end (module docstring)."""
+    """Replace test cells by test lines, add a failing probe at the end (module docstring)."""
 
     def preprocess(self, nb, resources):
         cells = list(nb.cells)
@@ -125,12 +133,11 @@ class AddCanaries(NbGraderPreprocessor):
                 token, nonce = secrets.token_hex(6), secrets.token_hex(12)
                 plan["tests"][len(out) - 1] = {"source": source, "token": token, "nonce": nonce,
                                                "grade_id": cell.metadata.nbgrader.get("grade_id")}
-                # The trace line holds the digest of the text before it: computed with a
-                # placeholder line of the same shape (a trace line is plain Python, so IPython
-                # leaves it and everything before it as it is whatever its content).
-                digest = source_digest(source, "pass")
-                cell.source = source + "\n" + probe_source(nonce, traces, token=token,
-                                                           source_sha=digest)
+                # The cell becomes one line that runs the test text itself (compiled by the
+                # interpreter's own compile, past IPython's compile path), then the checks.
+                python = TransformerManager().transform_cell(source)
+                gid = str(cell.metadata.nbgrader.get("grade_id") or len(out) - 1)
+                cell.source = probe_source(nonce, traces, token=token, test=python, label=gid)
             else:
                 probe(fail=False)  # no line can follow a score expression: check in a cell after
         probe(fail=True)
@@ -260,7 +267,7 @@ def check(nb, plan: dict) -> list[str]:
 
 
 def strip(nb, plan: dict) -> None:
-    """Remove the probes, the lines appended to test cells and their reports (in place)."""
+    """Put the test cells' text back; remove the probes, the reports and our traceback frames."""
     for index, test in plan["tests"].items():
         cell = nb.cells[int(index)]
         cell.source = test["source"]
@@ -269,10 +276,10 @@ def strip(nb, plan: dict) -> None:
             if _report_of([output], test["nonce"]) is not None:
                 continue
             if output.get("output_type") == "error":
-                # A traceback shows lines around the failing one: drop the appended line from it.
-                output["traceback"] = ["\n".join(line for line in str(frame).split("\n")
-                                                 if MARK not in line)
-                                       for frame in output.get("traceback", [])]
+                # Drop the frames of the test line and of the checks: the student sees the frames
+                # of the test text (named <test cell ID>) as they would without the canaries.
+                output["traceback"] = [frame for frame in output.get("traceback", [])
+                                       if MARK not in str(frame) and CHECK_NAME not in str(frame)]
             kept.append(output)
         cell.outputs = kept
     for probe in sorted(plan["probes"], key=lambda p: p["index"], reverse=True):

@@ -137,12 +137,15 @@ def test_a_test_cell_ending_in_an_expression_is_checked_by_a_cell_after_it():
     assert any("AST transformer added" in f and "after cell 1 (t1)" in f for f in found), found
 
 
-def test_a_trick_followed_by_killing_the_kernel_is_still_flagged():
-    # The final check never runs, but the test cell's own trace line reported the trick.
+def test_a_trick_followed_by_killing_the_kernel_does_not_help():
+    # A transformer that drops assert lines no longer reaches the test text (it runs from the
+    # grader's own copy), so the test fails as it should, kernel killed or not.
     trick = ("get_ipython().input_transformers_post.append("
              "lambda lines: [l for l in lines if not l.startswith('assert')])")
-    found, _ = _findings(_notebook(trick, "import os\nos._exit(1)", test1="assert x == 99"))
-    assert any("input transformer added" in f and "in cell 1 (t1)" in f for f in found), found
+    found, (executed, _) = _findings(_notebook(trick, "import os\nos._exit(1)",
+                                               test1="assert x == 99"))
+    assert [o.ename for o in executed.cells[1].outputs if o.output_type == "error"] == [
+        "AssertionError"]
 
 
 def test_a_passed_test_without_any_report_before_the_kernel_died_is_flagged():
@@ -161,40 +164,74 @@ _SWALLOW = (
     "    return _a.fix_missing_locations(t)\n")
 
 
-@pytest.mark.parametrize("patch, undo, finding", [
-    # the compiler's parse step on the shell's own compiler object (found by a security trial)
-    (_SWALLOW + "_ip = get_ipython()\n_orig = _ip.compile.ast_parse\n"
-     "_ip.compile.ast_parse = lambda src, *a, **k: _swallow(_orig(src, *a, **k))",
-     "_ip.compile.ast_parse = _orig", "compiler method ast_parse replaced"),
-    # transform_cell replaced on the transformer manager instance
-    (_SWALLOW + "_ip = get_ipython()\n_tm = _ip.input_transformer_manager\n_orig = _tm.transform_cell\n"
-     "_tm.transform_cell = lambda src: _a.unparse(_swallow(_a.parse(_orig(src)))) + '\\n'",
-     "del _tm.transform_cell", "input transformer manager method transform_cell replaced"),
-    # the same on the class
-    (_SWALLOW + "_ip = get_ipython()\n_cls = type(_ip.compile)\n_orig = _cls.ast_parse\n"
-     "_cls.ast_parse = lambda self, src, *a, **k: _swallow(_orig(self, src, *a, **k))",
-     "_cls.ast_parse = _orig", "compiler class method ast_parse replaced"),
-])
-def test_patches_of_the_compile_path_are_flagged(patch, undo, finding):
-    found, (executed, _) = _findings(_notebook(patch, undo, test1="assert x == 99"))
-    assert not [o for o in executed.cells[1].outputs if o.output_type == "error"]  # hidden
-    assert any(finding in f and "in cell 1 (t1)" in f for f in found), found
+def _caught(found, executed) -> bool:
+    """The trick did not give t1 a clean pass: t1 shows its failure, or a finding names t1."""
+    failed = [o for o in executed.cells[1].outputs if o.output_type == "error"]
+    return bool(failed) or any("in cell 1 (t1)" in f or "'t1'" in f for f in found)
 
 
-def test_a_transformer_that_leaves_the_list_while_its_cell_runs_is_flagged():
-    # Present while the cell is transformed, removed by the first line it writes and put back
-    # by the last, so no check made while the cell runs sees it (found by a security trial).
-    patch = _SWALLOW + (
+#: Tricks that intercept IPython's compile path (two rounds of security trials); each is
+#: installed in the first answer cell and undone in the second.
+COMPILE_PATH = {
+    "compiler.ast_parse": (
+        _SWALLOW + "_ip = get_ipython()\n_orig = _ip.compile.ast_parse\n"
+        "_ip.compile.ast_parse = lambda src, *a, **k: _swallow(_orig(src, *a, **k))",
+        "_ip.compile.ast_parse = _orig"),
+    "transform_cell on the instance": (
+        _SWALLOW + "_ip = get_ipython()\n_tm = _ip.input_transformer_manager\n"
+        "_orig = _tm.transform_cell\n"
+        "_tm.transform_cell = lambda src: _a.unparse(_swallow(_a.parse(_orig(src)))) + '\\n'",
+        "del _tm.transform_cell"),
+    "ast_parse on the class": (
+        _SWALLOW + "_ip = get_ipython()\n_cls = type(_ip.compile)\n_orig = _cls.ast_parse\n"
+        "_cls.ast_parse = lambda self, src, *a, **k: _swallow(_orig(self, src, *a, **k))",
+        "_cls.ast_parse = _orig"),
+    "module-level compile of IPython's compiler": (
+        _SWALLOW + "import builtins as _bi, IPython.core.compilerop as _cop\n"
+        "def _soft(source, *a, **k):\n"
+        "    tree = _bi.compile(source, *a, **k)\n"
+        "    return _swallow(tree) if isinstance(tree, _a.Module) else tree\n"
+        "_cop.compile = _soft",
+        "del _cop.compile"),
+    "functools.partial on ast_parse": (
+        _SWALLOW + "import functools\n_ip = get_ipython()\n_orig = _ip.compile.ast_parse\n"
+        "_ip.compile.ast_parse = functools.partial("
+        "lambda src, *a, **k: _swallow(_orig(src, *a, **k)))",
+        "del _ip.compile.ast_parse"),
+    "a compiler subclass with partialmethod": (
+        _SWALLOW + "import functools\nfrom IPython.core.compilerop import CachingCompiler as _CC\n"
         "_ip = get_ipython()\n"
+        "class _C(_CC):\n"
+        "    ast_parse = functools.partialmethod("
+        "lambda self, c, *a, **k: _swallow(_CC.ast_parse(self, c, *a, **k)))\n"
+        "_new = _C(); _new.__dict__.update(_ip.compile.__dict__); _old = _ip.compile\n"
+        "_ip.compile = _new",
+        "_ip.compile = _old"),
+    "a transformer with a borrowed __module__ and a patched linecache": (
+        _SWALLOW + "import linecache\n_ip = get_ipython()\n"
+        "def _wrap(lines):\n"
+        "    return [_a.unparse(_swallow(_a.parse(''.join(lines)))) + '\\n']\n"
+        "_wrap.__module__ = 'IPython.core.inputtransformer2'\n"
+        "_real = linecache.getlines\n"
+        "linecache.getlines = lambda *a, **k: _real(*a, **k)\n"
+        "_ip.input_transformers_post.append(_wrap)",
+        "_ip.input_transformers_post.remove(_wrap)\nlinecache.getlines = _real"),
+    "a transformer that leaves the list while its cell runs": (
+        _SWALLOW + "_ip = get_ipython()\n"
         "def _tr(lines):\n"
         "    src = _a.unparse(_swallow(_a.parse(''.join(lines))))\n"
         "    return ['_ip.input_transformers_cleanup.remove(_tr)\\n',"
         " src + '\\n_ip.input_transformers_cleanup.append(_tr)\\n']\n"
-        "_ip.input_transformers_cleanup.append(_tr)")
-    undo = "_ip.input_transformers_cleanup.remove(_tr)"
+        "_ip.input_transformers_cleanup.append(_tr)",
+        "_ip.input_transformers_cleanup.remove(_tr)"),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(COMPILE_PATH))
+def test_tricks_on_the_compile_path_never_give_a_clean_pass(trick):
+    patch, undo = COMPILE_PATH[trick]
     found, (executed, _) = _findings(_notebook(patch, undo, test1="assert x == 99"))
-    assert any("ran with source other than it was written" in f and "in cell 1 (t1)" in f
-               for f in found), found
+    assert _caught(found, executed), (trick, found)
 
 
 @pytest.mark.parametrize("answer2, flagged", [
