@@ -68,14 +68,26 @@ def student_of(name: str) -> str:
     return posixpath.basename(name).split("_", 1)[0]
 
 
+#: Longest entry path (bytes, UTF-8) and most folder levels extracted: far below Linux's 4,095-byte
+#: path limit once nbgrader's own folders are added (a path near that limit, written here, made
+#: nbgrader's zip_collect fail for the whole class in a hostile-student trial).
+MAX_NAME_BYTES = 512
+MAX_DEPTH = 16
+
+
 def _safe_path(name: str) -> str | None:
     """Why ``name`` may not be extracted as a path, or None (an archive inside an archive is not
-    extracted either: nbgrader's zip_collect would expand it without limits)."""
+    extracted either: nbgrader's zip_collect would expand it without limits). ``\\`` counts as a
+    folder separator, as on Windows, where such archives are made."""
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         return "absolute path"
     parts = name.replace("\\", "/").split("/")
     if ".." in parts:
         return "path leaves the downloads folder (..)"
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES or len(parts) > MAX_DEPTH \
+            or any(len(part.encode("utf-8", "surrogateescape")) > 200 for part in parts):
+        return (f"path too long (over {MAX_NAME_BYTES} bytes, {MAX_DEPTH} folders or 200 bytes "
+                "per name)")
     if name.lower().endswith(COMPRESSED_SUFFIXES):
         return "an archive inside an archive (not extracted)"
     return None
@@ -88,9 +100,10 @@ class _Budget:
 
 
 def _write(stream, target: Path, name: str, declared: int, compressed: int | None,
-           budget: _Budget) -> str | None:
-    """Copy ``stream`` to ``target`` within the limits; None when written, else why not."""
-    student = student_of(name)
+           budget: _Budget, owner: str | None = None) -> str | None:
+    """Copy ``stream`` to ``target`` within the limits, counting the bytes against ``owner`` (the
+    archive's owner) or else the student ``name`` gives; None when written, else why not."""
+    student = owner or student_of(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with open(target, "wb") as out:
@@ -130,9 +143,10 @@ def _owned_name(name: str, owner: str | None) -> str:
     already starts with ``<owner>_`` (or there is no owner), else ``<owner>_<file name>`` in the
     same folder. Every entry of a student's own archive is that student's: ``ps1.ipynb`` becomes
     ``dana_ps1.ipynb``, and ``bob_ps1.ipynb`` becomes ``dana_bob_ps1.ipynb`` (never bob's)."""
+    name = name.replace("\\", "/")  # written as checked: "bob_x\\mallory_y" is a folder and a file
     if owner is None:
         return name
-    folder, base = posixpath.split(name.replace("\\", "/"))
+    folder, base = posixpath.split(name)
     if base.startswith(f"{owner}_"):
         return name
     return posixpath.join(folder, f"{owner}_{base}")
@@ -201,11 +215,11 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                                else "not a regular file")
                     if why is None:
                         why = _over(info.file_size, info.compress_size, budget,
-                                    student_of(written))
+                                    owner or student_of(written))
                     if why is None:
                         with zf.open(info) as stream:
                             why = _write(stream, _free(target / written, target), written,
-                                         info.file_size, info.compress_size, budget)
+                                         info.file_size, info.compress_size, budget, owner)
                     if why:
                         skip(name, why)
         else:
@@ -224,7 +238,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                                else "not a regular file")
                     # A tar stream is compressed as a whole: the ratio is checked for the archive.
                     if why is None:
-                        why = _over(member.size, None, budget, student_of(written))
+                        why = _over(member.size, None, budget, owner or student_of(written))
                         if why is None and budget.archive + member.size > RATIO_FLOOR and \
                                 budget.archive + member.size > MAX_RATIO * max(packed, 1):
                             why = (f"compression ratio over {MAX_RATIO}:1 for the archive: "
@@ -232,7 +246,7 @@ def extract_archive(archive: Path, target: Path, used: dict[str, int] | None = N
                     if why is None:
                         stream = tf.extractfile(member)
                         why = _write(stream, _free(target / written, target), written,
-                                     member.size, None, budget)
+                                     member.size, None, budget, owner)
                     if why:
                         skip(name, why)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError) as exc:

@@ -45,7 +45,9 @@ def parse_name(path: str, notebooks: list[str] | tuple = ()) -> dict | None:
     ``notebooks``: release notebook names; a ``-N`` re-upload suffix is removed when the result
     is one of them.
     """
-    base = PurePosixPath(path.replace("\\", "/")).name
+    # "/" only: Canvas names its downloads itself; a "\\" is part of the uploader's display name
+    # (read as a folder it made "<carol>_x\\<alice>_ps1.ipynb" alice's in a trial).
+    base = PurePosixPath(path).name
     m = NAME.match(base)
     if not m:
         return None

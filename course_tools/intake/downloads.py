@@ -60,13 +60,17 @@ def collect_downloads(downloads: Path, course: Path, assignment: str,
     skipped: list[_archives.Skipped] = []
     used: dict[str, int] = {}
     for path in sorted(downloads.iterdir()):
-        if _archives.is_archive(path) and path.is_file() and not path.is_symlink():
-            skipped += _archives.extract_archive(path, archive / f"{path.name}.d", used,
-                                               owned=True)
-        else:
-            left = _archives.copy_download(path, archive, used)
-            if left is not None:
-                skipped.append(left)
+        try:  # one download that cannot be written (a name clash...) never stops the others
+            if _archives.is_archive(path) and path.is_file() and not path.is_symlink():
+                skipped += _archives.extract_archive(path, archive / f"{path.name}.d", used,
+                                                   owned=True)
+            else:
+                left = _archives.copy_download(path, archive, used)
+                if left is not None:
+                    skipped.append(left)
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            skipped.append(_archives.Skipped(path.name, "*", f"could not be copied ({why})"))
     if not any(p.is_file() for p in archive.rglob("*")):
         return skipped  # nothing to collect (zip_collect would fail on an empty folder)
     args = ["zip_collect", assignment, "--force"]

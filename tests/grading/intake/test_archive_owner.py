@@ -88,3 +88,69 @@ def test_a_whole_class_archive_with_a_in_its_name_is_refused_not_filed_under_one
     archive = _zip(tmp_path / "dana_work.zip", ["ps1_final.ipynb"])
     assert extract_archive(archive, tmp_path / "out2", {}, owned=True) == []
     assert [p.name for p in (tmp_path / "out2").rglob("*.ipynb")] == ["dana_ps1_final.ipynb"]
+
+
+# A third hostile-student trial (intake only): four ways one student's upload reached another.
+
+def _course(tmp_path):
+    """The least a course needs for zip_collect: a config and the release of ps1."""
+    course = tmp_path / "course"
+    (course / "release" / "ps1").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n", encoding="utf-8")
+    (course / "release" / "ps1" / "ps1.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', encoding="utf-8")
+    return course
+
+
+def _nb(marker):
+    return ('{"cells": [], "metadata": {"marker": "%s"}, "nbformat": 4, "nbformat_minor": 5}'
+            % marker)
+
+
+def test_a_backslash_in_an_entry_name_never_files_it_under_a_classmate(tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "bob_ps1.ipynb").write_text(_nb("bob"))
+    _zip(downloads / "mallory_sub.zip", ["ps1.ipynb", "bob_ps1.ipynb\\mallory_x.ipynb",
+                                         "erin_ps1.ipynb\\mallory_x.ipynb"],
+         text={"ps1.ipynb": _nb("mallory"), "bob_ps1.ipynb\\mallory_x.ipynb": _nb("as bob"),
+               "erin_ps1.ipynb\\mallory_x.ipynb": _nb("as erin")})
+    course = _course(tmp_path)
+    collect_downloads(downloads, course, "ps1")
+    submitted = course / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["bob", "mallory"]
+    assert [p.name for p in (submitted / "bob" / "ps1").iterdir()] == ["ps1.ipynb"]
+    assert '"bob"' in (submitted / "bob" / "ps1" / "ps1.ipynb").read_text()
+
+
+def test_an_owned_archive_counts_against_its_owners_limit_whatever_its_names(tmp_path):
+    archive = _zip(tmp_path / "alice_sub.zip", ["bob_pad\\alice_junk.bin", "bob_pad2"],
+                   text="x" * 1000)
+    used = {}
+    assert extract_archive(archive, tmp_path / "out", used, owned=True) == []
+    assert used == {"alice": 2000}  # never charged to bob
+
+
+def test_paths_near_the_systems_limit_are_refused_and_stop_nobody(tmp_path):
+    folder = "/".join(["d" * 200] * 19) + "/"
+    names = [folder + "mallory_" + "x" * n + ".txt" for n in range(0, 240, 40)]
+    archive = _zip(tmp_path / "downloads" / "mallory_notes.zip", names + ["ps1.ipynb"],
+                   text={**{n: "x" for n in names}, "ps1.ipynb": _nb("mallory")})
+    (tmp_path / "downloads" / "bob_ps1.ipynb").write_text(_nb("bob"))
+    skipped = extract_archive(archive, tmp_path / "out", {}, owned=True)
+    assert len(skipped) == len(names) and all("path too long" in s.reason for s in skipped)
+    course = _course(tmp_path)
+    collect_downloads(tmp_path / "downloads", course, "ps1")  # no exception for the class
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["bob", "mallory"]
+
+
+def test_a_download_whose_name_clashes_with_an_extracted_folder_stops_nobody(tmp_path):
+    downloads = tmp_path / "downloads"
+    _zip(downloads / "mallory_x.zip", ["ps1.ipynb"], text=_nb("mallory"))
+    (downloads / "mallory_x.zip.d").write_text("hello")
+    (downloads / "bob_ps1.ipynb").write_text(_nb("bob"))
+    course = _course(tmp_path)
+    skipped = collect_downloads(downloads, course, "ps1")
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["bob", "mallory"]
+    assert any(s.archive == "mallory_x.zip.d" and "could not be copied" in s.reason
+               for s in skipped), skipped

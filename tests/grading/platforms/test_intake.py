@@ -132,6 +132,19 @@ def test_canvas_a_late_mark_inside_a_students_upload_stops_nobody(small_course, 
     assert any("inside carol's upload but named as bob's file" in p for p in result["problems"])
 
 
+def test_canvas_a_backslash_in_an_uploaded_name_is_not_a_folder(small_course, roster_csv,
+                                                                 tmp_path):
+    # carol's upload displayed as "x\\<alice's Canvas name>" is carol's file, never alice's
+    # (a third hostile-student trial).
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / "hackeralyssa_101_9001_ps1.ipynb").write_text(_nb("alice"))
+    (downloads / "fectcy_103_9004_x\\hackeralyssa_101_1_ps1.ipynb").write_text(_nb("carol"))
+    collect_platform_downloads(downloads, small_course, "ps1", "canvas", roster_csv)
+    alice = json.loads((small_course / "submitted" / "alice" / "ps1" / "ps1.ipynb").read_text())
+    assert alice["metadata"]["marker"] == "alice"
+
+
 def test_canvas_late_file_without_a_due_date_is_refused(small_course, roster_csv, tmp_path):
     downloads = tmp_path / "d"
     downloads.mkdir()
