@@ -289,9 +289,11 @@ def test_instructor_marks_in_formgrader_and_student_fetches_feedback(hub_course,
             "disabledExtensions"], "the instructor's lab hides formgrader"
         page.goto(f"{url}/user/{inst}/formgrader/submissions/{notebook_id}/?index=0")
         # Formgrader binds its save handlers only once it has fetched the grades and comments
-        # (formgrade.js: FormGrader.loadGrades/loadComments set .loaded); typing before that is
-        # lost. Seen in a run beside a second test suite: wait for it, never race it.
-        page.wait_for_function("() => window.formgrader && formgrader.loaded && formgrader.grades"
+        # (formgrade.js: the fetch callbacks of FormGrader.loadGrades/loadComments make the
+        # GradeUI/CommentUI views, then set .loaded); typing before that is lost. Seen in a run
+        # beside a second test suite: wait for it, never race it. (FormGrader.loaded itself is
+        # not waited for: init() may stop later, offline, after both fetches have started.)
+        page.wait_for_function("() => window.formgrader && formgrader.grades"
                                " && formgrader.grades.loaded && formgrader.comments"
                                " && formgrader.comments.loaded")
         page.fill("#q1_answer", "2")
