@@ -92,6 +92,39 @@ def _set_gradebook(course: Path, assignment: str, duedate: str | None, table, pl
         load_into_gradebook(table, _db_url(course), platform)
 
 
+def forget_stale_timestamps(course: Path, assignment: str, students: list[str]) -> list[str]:
+    """Clear the gradebook's submission time of each student whose ``submitted/<student>/
+    <assignment>/`` has no ``timestamp.txt`` (or an empty one); returns those students, sorted.
+
+    nbgrader's autograde (``nbgrader/converters/autograde.py``, 0.9.6) writes a submission's time
+    only when the folder has a timestamp file and otherwise keeps the gradebook's old one. A time
+    from an earlier round (say a Canvas file marked LATE, downloaded again after an extension, or
+    a Moodle download that carries no time) would then still make the student late, and with a
+    late penalty silently lower the grade. Students without a gradebook submission are skipped.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    cleared = []
+    with Gradebook(_db_url(course)) as gb:
+        for student in students:
+            stamp = course / "submitted" / student / assignment / "timestamp.txt"
+            try:
+                has_time = stamp.is_file() and bool(stamp.read_text(errors="replace").strip())
+            except OSError:
+                has_time = False
+            if has_time:
+                continue
+            try:
+                submission = gb.find_submission(assignment, student)
+            except MissingEntry:
+                continue
+            if submission.timestamp is not None:
+                submission.timestamp = None
+                cleared.append(student)
+        gb.db.commit()
+    return sorted(cleared)
+
+
 def unsafe_student_id(student: str) -> str | None:
     """Why ``student`` cannot be graded and exported safely, or None.
 
@@ -191,6 +224,7 @@ def run_pipeline(assignment: str, course: Path = DEFAULT_COURSE, submissions: Pa
     if sandbox and os.geteuid() == 0:
         protect_course(course)
     students = find_submissions(course, assignment)
+    forget_stale_timestamps(course, assignment, students)
     hide = [Path(p).resolve() for p in hide_paths or []]
     for folder in (submissions, downloads):
         if folder is not None:

@@ -1,7 +1,8 @@
 """The grading pipeline end to end with a Canvas download and a roster (issue 16): collection
 under course ids, a LATE file timed after the due date, an unmatched file and a corrupted archive
 reported, the export blocked while written answers wait for hand-marking, then exported, read back
-and checked row by row; item analysis and the roster reconciliation in the report."""
+and checked row by row; item analysis and the roster reconciliation in the report; a second
+download after an extension leaves no late time behind."""
 
 from __future__ import annotations
 
@@ -81,6 +82,21 @@ def test_canvas_round_trip_through_the_pipeline(course, tmp_path):
         "101": expected["alice"], "102": expected["bob"], "105": None}
     assert check_canvas(out / "canvas_grades.csv", roster=ROSTER) == []
     assert (out / "canvas_feedback" / "Hacker, Alyssa (101)" / "ps1.html").exists()
+
+    # bob is given an extension and Canvas is downloaded again: his file is no longer LATE, so the
+    # earlier round's late time must not stay in the gradebook (nbgrader keeps a time it is not
+    # given a new one for).
+    again = tmp_path / "downloads-again"
+    again.mkdir()
+    (again / "bitdiddleben_102_9004_ps1.ipynb").write_text(json.dumps(release))
+    run_pipeline("ps1", course=course, downloads=again, platform="canvas", roster=roster,
+                 platform_column="PS1 (1234)", missing="blank", sandbox=False, jobs=1,
+                 feedback=False)
+    with Gradebook(url) as gb:
+        assert gb.find_submission("ps1", "bob").timestamp is None
+        assert gb.find_submission("ps1", "bob").total_seconds_late == 0
+    rows = pd.read_csv(out / "grades.csv", dtype=str, keep_default_na=False).set_index("student_id")
+    assert rows.loc["bob", "timestamp"] == ""
 
 
 def test_command_line_refuses_platform_misuse_clearly(course, tmp_path, capsys):
