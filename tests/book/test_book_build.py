@@ -37,6 +37,31 @@ def test_clean_build_has_landing_page_chapter_and_bibliography(clean_build):
     assert "Exploration and exploitation in organizational learning" in bib
 
 
+#: The authors' two 2013 works, told apart in the bibliography as 2013a and 2013b.
+SAME_YEAR = {"Governance architectures for learning": "2013a",
+             "The process of Chinese manufacturing upgrading": "2013b"}
+CITATION = re.compile(r'<a class="reference internal" href="[^"]*bibliography\.html#[^"]*" '
+                      r'title="([^"]*)">([^<]*)</a>')
+
+
+def cited_years(html: Path) -> dict[str, set[str]]:
+    """The year texts of in-text citations of each work in ``SAME_YEAR``, over every page."""
+    seen = {title: set() for title in SAME_YEAR}
+    for page in html.rglob("*.html"):
+        for title, text in CITATION.findall(page.read_text("utf-8")):
+            for work in SAME_YEAR:
+                if work in title and re.fullmatch(r"\d{4}[a-z]?", text.strip()):
+                    seen[work].add(text.strip())
+    return seen
+
+
+def test_in_text_citations_carry_the_bibliography_letter(clean_build):
+    """The article and the companion chapter (both 2013) are cited as 2013b and 2013a, as in the
+    bibliography, never both as "2013" (book/_ext/authoryear_style.py)."""
+    seen = cited_years(clean_build / "_build" / "html")
+    assert seen == {work: {year} for work, year in SAME_YEAR.items()}
+
+
 def test_deleting_a_cited_key_fails_the_build(clean_build, tmp_path):
     book = _variant(clean_build, tmp_path)
     bib = book / "references.bib"
