@@ -137,7 +137,8 @@ def markdown_section(items: pd.DataFrame, manual: pd.DataFrame, n_students: int,
              "Difficulty is the share of students with full marks on a test; discrimination is "
              "the correlation of the test with the rest of the score (corrected item-total, "
              "point-biserial for pass/fail tests), with a 95% interval. It is undefined (nan) "
-             "for a test without variance."]
+             "for a test without variance, and the interval is undefined with fewer than 4 "
+             "students (Fisher's z needs n > 3)."]
     if n_students < min_class:
         lines.append(f"With {n_students} students (fewer than {min_class}) discrimination is "
                      "shown without a verdict: the intervals are too wide to judge a test.")
