@@ -4,7 +4,7 @@
     python -m course_tools.grade ps1 --submissions DIR    # first copy DIR/<student>/ps1/ in
     python -m course_tools.grade ps1 --downloads DIR      # first zip_collect DIR/<student>_*.ipynb
     python -m course_tools.grade ps1 --jobs 2 --cell-timeout 60 --memory-mb 2048
-    python -m course_tools.grade ps1 --platform canvas --roster roster.csv --downloads DIR \
+    python -m course_tools.grade ps1 --platform canvas --roster roster.csv --downloads DIR \\
         --duedate "2026-12-01 12:00:00" --platform-column "PS1 (1234)"   # and canvas_grades.csv
 
 The pipeline drives nbgrader's own CLI and gradebook API; it re-implements no grading:
