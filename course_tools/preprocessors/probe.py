@@ -1,8 +1,13 @@
 """The checks a tamper canary runs inside the student's kernel (see ``tamper``).
 
 :func:`probe_source` gives the source of a probe cell, or of the one line appended to a test cell,
-that runs :data:`PROBE` in fresh globals (``exec`` with the builtins module, so a student's own
-variable named ``sum``, ``type`` or ``max`` is not mistaken for tampering). The attributes checked
+that runs :data:`PROBE` in fresh globals (``exec`` with the interpreter's own builtins, so a
+student's own variable named ``sum``, ``type`` or ``max`` is not mistaken for tampering).
+
+The line finds those builtins without looking up a single name in the student's namespace
+(:data:`TRUSTED_BUILTINS`): an ``import`` statement, or a name such as ``exec``, would go through
+the namespace's ``__builtins__``, which student code may replace (a hostile-student trial did,
+with an ``__import__`` that handed the line a fake ``exec``). The attributes checked
 were read from IPython 8 and ipykernel 6 as installed here; see ``tamper`` for what is checked and
 why, and for the limits.
 """
@@ -15,6 +20,23 @@ import hashlib
 MARK = "_cnry_b"
 #: File name under which the checks are compiled (tracebacks are cleaned of its frames).
 CHECK_NAME = "<course-tamper-check>"
+#: Raised (as a ``KeyError`` with this text) when the interpreter's exec, compile or __import__
+#: cannot be found intact; the test then fails, and the final check's failure names tampering.
+NOT_INTACT = "tamper check: the interpreter's exec, compile or __import__ was replaced"
+#: An expression that gives a copy of the interpreter's builtins dictionary, using only literals,
+#: attributes of built-in types and local names: ``().__class__.__class__`` is ``type``; the
+#: builtins are those captured by ``BuiltinImporter.find_spec`` (defined by the import system at
+#: start-up, before any student code; a function's ``__builtins__`` cannot be reassigned). The
+#: dictionary is accepted only if it is a real ``dict`` whose ``exec``, ``compile`` and
+#: ``__import__`` are built-in functions of that very dictionary's module; otherwise the expression
+#: raises ``KeyError(NOT_INTACT)``.
+TRUSTED_BUILTINS = (
+    "(lambda T, F, D: D.copy() if T(D) is T({}) and (lambda ok: ok('exec') and ok('compile') "
+    "and ok('__import__'))(lambda n: T(D.get(n)) is F and D[n].__name__ == n "
+    f"and D[n].__self__.__dict__ is D) else {{}}[{NOT_INTACT!r}])"
+    "(().__class__.__class__, ().__class__.__class__(().__class__.__base__.__subclasses__), "
+    "[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'BuiltinImporter'][0]"
+    ".find_spec.__func__.__builtins__)")
 #: Builtin functions and types a test may rely on; each must still be the interpreter's own.
 _FUNCTIONS = ("abs", "all", "any", "callable", "divmod", "getattr", "hasattr", "hash", "isinstance",
               "issubclass", "iter", "len", "max", "min", "next", "pow", "print", "repr", "round",
@@ -52,8 +74,9 @@ if TEST is not None:
     _name = "<test cell " + LABEL + ">"
     linecache.cache[_name] = (len(TEST), None, TEST.splitlines(True), _name)
     _frame = sys._getframe().f_back
-    _test = builtins.compile(TEST, _name, "exec", 0, True)
-    builtins.exec(_test, _frame.f_globals, _frame.f_locals)
+    # compile and exec are this code's own builtins: the copy the line checked (TRUSTED_BUILTINS).
+    _test = compile(TEST, _name, "exec", 0, True)
+    exec(_test, _frame.f_globals, _frame.f_locals)
     del _frame, _test
 def _checks():
     _owned = ("IPython.", "ipykernel.")
@@ -68,6 +91,8 @@ def _checks():
         found.append("the assert statement does not raise the interpreter's AssertionError")
     if builtins.AssertionError is not real:
         found.append("builtins.AssertionError was rebound")
+    if builtins is not exec.__self__:
+        found.append("sys.modules['builtins'] is not the interpreter's builtins module")
     try:
         from IPython.core.getipython import get_ipython
         ip = get_ipython()
@@ -220,6 +245,9 @@ def _checks():
     if ip is not None:
         # A student may reuse a short name (np = 40); a module or an object offering what tests
         # call (np.isclose, pd.testing...) in its place is a finding.
+        space = ip.user_ns.get("__builtins__", None)
+        if space is not exec.__self__ and space is not exec.__self__.__dict__:
+            found.append("the namespace's __builtins__ was replaced")
         for alias, module, used in (("np", "numpy", ("isclose", "allclose", "testing", "array")),
                                     ("pd", "pandas", ("testing", "DataFrame", "Series")),
                                     ("math", "math", ("isclose",))):
@@ -267,13 +295,13 @@ def probe_source(nonce: str, traces: str, fail: bool = False, token: str | None 
              "LABEL": label, "KERNEL_PACKAGES": _KERNEL_PACKAGES,
              "FUNCTIONS": _FUNCTIONS, "TYPES": _TYPES, "SHELL_METHODS": _SHELL_METHODS,
              "KERNEL_METHODS": _KERNEL_METHODS, "CALLBACK_OWNERS": _CALLBACK_OWNERS}
-    code = f"{MARK}.compile({PROBE!r}, {CHECK_NAME!r}, 'exec')"
+    code = f"{MARK}['compile']({PROBE!r}, {CHECK_NAME!r}, 'exec')"
     if token:
-        return (f"import builtins as {MARK}; {MARK}.exec({code}, "
+        return (f"{MARK} = {TRUSTED_BUILTINS}; {MARK}['exec']({code}, "
                 f"{{'__builtins__': {MARK}, **{names!r}}}); del {MARK}")
-    source = (f"import builtins as {MARK}\n"
+    source = (f"{MARK} = {TRUSTED_BUILTINS}\n"
               f"_cnry_g = {{'__builtins__': {MARK}, **{names!r}}}\n"
-              f"{MARK}.exec({code}, _cnry_g)")
+              f"{MARK}['exec']({code}, _cnry_g)")
     if fail:
         source += f"\nassert 0, {nonce!r} + ' ' + _cnry_g['REPORT']"
     return source

@@ -107,6 +107,7 @@ def test_a_kernel_that_dies_before_the_final_check_leaves_passed_tests_unverifie
 @pytest.mark.parametrize("answer2", [
     "get_ipython().ast_node_interactivity = 'none'",  # expression values are no longer shown
     "import matplotlib.pyplot as plt\nplt.plot([1, 2])",
+    "compile = 're'\nexec = 'run'\nprint = print",  # builtin names reused for the student's own
 ])
 def test_honest_but_unusual_notebooks_leave_no_finding(answer2):
     found, _ = _findings(_notebook("", answer2))
@@ -225,6 +226,63 @@ COMPILE_PATH = {
         "_ip.input_transformers_cleanup.append(_tr)",
         "_ip.input_transformers_cleanup.remove(_tr)"),
 }
+
+
+#: Softens a test's text: every statement in try/except, so a failing assert shows nothing.
+_SOFTEN = (
+    "import builtins as _rb, types as _ty, hashlib as _hl, ast as _ast\n"
+    "def _soften(text):\n"
+    "    tree = _ast.parse(text)\n"
+    "    tree.body = [_ast.Try(body=[n], handlers=[_ast.ExceptHandler(type=_ast.Name("
+    "'BaseException', _ast.Load()), name=None, body=[_ast.Pass()])], orelse=[], finalbody=[])"
+    " for n in tree.body] or [_ast.Pass()]\n"
+    "    return _ast.unparse(_ast.fix_missing_locations(tree))\n"
+    "_real_exec = _rb.exec\n")
+#: An exec that softens the test it is given (and fixes up its checksum) before running it, and a
+#: builtins module that offers it.
+_FAKE_EXEC = _SOFTEN + (
+    "def _exec(code, g=None, l=None):\n"
+    "    if isinstance(g, dict):\n"
+    "        if g.get('TEST'):\n"
+    "            g['TEST'] = _soften(g['TEST'])\n"
+    "            g['TEST_SHA'] = _hl.sha256(g['TEST'].encode()).hexdigest()\n"
+    "        if g.get('__builtins__') is _fake:\n"
+    "            g['__builtins__'] = _rb\n"
+    "    return _real_exec(code, g, l)\n"
+    "_fake = _ty.ModuleType('builtins'); _fake.__dict__.update(vars(_rb)); _fake.exec = _exec\n")
+#: A fourth trial: the test line's own ``import builtins`` went through the namespace's
+#: ``__builtins__``, so an ``__import__`` of the student's handed it the fake module. Each trick
+#: is installed in the first answer cell and undone in the second.
+NAMESPACE = {
+    "an __import__ in the namespace's __builtins__ that hands out a fake exec": (
+        _FAKE_EXEC + "def _imp(name, *a, **k):\n"
+        "    m = _rb.__import__(name, *a, **k)\n"
+        "    return _fake if m is _rb else m\n"
+        "__builtins__ = dict(vars(_rb), __import__=_imp)",
+        "__builtins__ = _rb"),
+    "exec as a name in the namespace's __builtins__": (
+        _FAKE_EXEC + "__builtins__ = dict(vars(_rb), exec=_exec)",
+        "__builtins__ = _rb"),
+    "exec replaced in the builtins module itself": (
+        _FAKE_EXEC + "_rb.exec = _exec",
+        "_rb.exec = _real_exec"),
+    "sys.modules['builtins'] swapped for the fake": (
+        _FAKE_EXEC + "import sys as _s\n_s.modules['builtins'] = _fake",
+        "_s.modules['builtins'] = _rb"),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(NAMESPACE))
+def test_tricks_on_the_builtins_the_test_line_uses_never_give_a_clean_pass(trick):
+    patch, undo = NAMESPACE[trick]
+    found, (executed, _) = _findings(_notebook(patch, undo, test1="assert x == 99"))
+    assert _caught(found, executed), (trick, found)
+
+
+def test_a_replaced_namespace_builtins_left_in_place_is_flagged():
+    patch, _ = NAMESPACE["an __import__ in the namespace's __builtins__ that hands out a fake exec"]
+    found, _ = _findings(_notebook(patch, ""))
+    assert any("the namespace's __builtins__ was replaced" in f for f in found), found
 
 
 @pytest.mark.parametrize("trick", sorted(COMPILE_PATH))
