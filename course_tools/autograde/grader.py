@@ -94,6 +94,19 @@ def _previous_total(course: Path, assignment: str, student: str) -> float | None
             return None
 
 
+def _kernel_log_tail(path: Path) -> str:
+    """The last three error lines of a sandboxed kernel's own output file, as ``"\n[kernel] ..."``
+    (for a failure's message: why a kernel died before replying, for instance); "" if none."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - 200_000))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [ln for ln in text.splitlines() if "ERROR" in ln or "Error" in ln]
+    return ("\n[kernel] " + " | ".join(lines[-3:])) if lines else ""
+
+
 def tamper_findings(notebook: Path) -> list[str]:
     """The tamper findings recorded by ``CheckCanaries`` in an autograded notebook, as
     ``"<notebook>: <finding>"``; empty when none (or no canaries were configured)."""
@@ -279,6 +292,8 @@ class _Grader:
         code, reply = worker.run(student, self._job_env(uid, student_dir), wall,
                                  feedback=self.feedback)
         log = reply.get("log", "")
+        if code != 0:
+            log += _kernel_log_tail(student_dir / _sandbox.KERNEL_LOG)
         status_file = student_dir / "status.json"
         if self.sandbox and status_file.exists():
             status = json.loads(status_file.read_text(encoding="utf-8"))

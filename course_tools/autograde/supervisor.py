@@ -120,11 +120,12 @@ class _Worker:
             self.stop()
             return 1, {"log": "the grading process died" + (f": {tail}" if tail else "")}
         if not reply.get("success"):
-            # What the kernel itself printed (it inherits the worker's standard error), e.g. why it
-            # died before it could reply.
+            # What the grading process printed for this student (a kernel outside the sandbox
+            # inherits this file too; a sandboxed kernel writes to a file of its own, read by
+            # the grader).
             tail = self._stderr_tail(since=self.err_start)
             if tail:
-                reply["log"] = reply.get("log", "") + "\n[kernel] " + tail
+                reply["log"] = reply.get("log", "") + "\n[nbgrader] " + tail
         return (0 if reply.get("success") else 1), reply
 
     def stop(self, wait: float = 0) -> None:

@@ -27,6 +27,11 @@ environment variables that the grading pipeline sets for each nbgrader process:
     Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
     enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
     the git folder of the repository holding it, where the source notebooks are in the history).
+    The kernel's standard output and error go to ``<dir>/kernel.log`` (:func:`own_output`), a
+    file of this student's only, opened for writing only and, as root, readable by root alone: a
+    kernel never inherits the grading process's own error file, through which it could read what
+    kernels of earlier students printed at file-descriptor level (found by a hostile-student
+    trial). Its standard input is ``/dev/null``.
 ``COURSE_SANDBOX_MPL_FONTLIST``
     matplotlib's font list (:func:`font_cache`), copied into the kernel's fresh ``MPLCONFIGDIR``
     so that the kernel does not spend seconds rebuilding it.
@@ -193,6 +198,33 @@ def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
     return hidden
 
 
+#: The kernel's standard output and error, in the student's sandbox folder (see ``own_output``).
+KERNEL_LOG = "kernel.log"
+
+
+def own_output(sandbox: Path) -> None:
+    """Give this process (about to become the kernel) ``<sandbox>/kernel.log`` as standard output
+    and error, opened write-only (append, created with mode 0600, never through a link), and
+    ``/dev/null`` as standard input.
+
+    Called before the user switch, so that as root the file belongs to root: the kernel can write
+    to it through the inherited descriptors but not open it to read. The pipeline reads its last
+    error lines when grading fails (``course_tools.autograde.grader``).
+
+    Raises
+    ------
+    OSError
+        If the file or ``/dev/null`` cannot be opened.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    log = os.open(sandbox / KERNEL_LOG, flags, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    for target, fd in ((0, null), (1, log), (2, log)):
+        os.dup2(fd, target)  # dup2 leaves the new descriptor inheritable
+    os.close(log)
+    os.close(null)
+
+
 def write_status(sandbox: Path, status: dict) -> None:
     """Record what the launcher applied (read back by ``course_tools.autograde.grader``)."""
     (sandbox / "status.json").write_text(json.dumps(status), encoding="utf-8")
@@ -260,6 +292,10 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     status["limits"] = {name: resource.getrlimit(getattr(resource, name))[0]
                         for name in ("RLIMIT_AS", "RLIMIT_CPU", "RLIMIT_FSIZE")}
+    try:
+        own_output(sandbox)
+    except OSError as exc:
+        status["isolation_errors"].append(f"kernel output file: {exc}")
     try:
         write_status(sandbox, status)  # written before the user switch: not writable by the kernel
     except OSError:

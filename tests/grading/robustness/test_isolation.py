@@ -109,6 +109,22 @@ except OSError as exc:
 '''
 
 
+#: The victim reads every regular file among its open descriptors (a kernel once inherited the
+#: grading process's error file, open for reading, holding what earlier kernels wrote to fd 1/2).
+READ_FDS = r'''
+import os, stat
+for _fd in os.listdir("/proc/self/fd"):
+    try:
+        if stat.S_ISREG(os.fstat(int(_fd)).st_mode):
+            _text = os.pread(int(_fd), 1_000_000, 0).decode(errors="replace")
+            print("FD", _fd, "read", len(_text), "characters", "".join(
+                line + "\n" for line in _text.splitlines() if "FD-LEVEL" in line))
+    except OSError as _e:
+        print("FD", _fd, "unreadable:", type(_e).__name__)
+print("FD scan done")
+'''
+
+
 @pytest.fixture(scope="module")
 def graded():
     base = Path(tempfile.mkdtemp(prefix="isolation-grading-"))
@@ -130,13 +146,14 @@ def graded():
             return nb
 
         attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
+                    "os.write(1, b'FD-LEVEL-OUT-OF-A\\n'); os.write(2, b'FD-LEVEL-ERR-OF-A\\n')\n"
                     + DAEMON.format(drop=str(drop), own="{_own}"))
         save_nb(blank_with(attacker),
                 course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
         # A server on the grading machine's loopback: a kernel with network would reach it.
         server = socket.create_server(("127.0.0.1", 0))
         port = server.getsockname()[1]
-        save_nb(blank_with(WAIT.format(drop=str(drop), port=port)),
+        save_nb(blank_with(READ_FDS + WAIT.format(drop=str(drop), port=port)),
                 course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
         runaway = fill_solutions(rel, source, edits={"progress_ratio": (
             "    if not 0 < pr <= 1:", "    import time\n    time.sleep(10_000)\n"
@@ -174,6 +191,12 @@ def _printed(course, student):
     nb = load_nb(course / "autograded" / student / "ps1" / "ps1.ipynb")
     return "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
                    for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_no_kernel_reads_what_an_earlier_students_kernel_wrote_to_its_descriptors(graded):
+    out = _printed(graded["course"], "b_victim")
+    assert "FD scan done" in out, out
+    assert "FD-LEVEL-OUT-OF-A" not in out and "FD-LEVEL-ERR-OF-A" not in out, out
 
 
 def test_each_student_gets_a_user_id_of_their_own(graded):
