@@ -46,6 +46,11 @@ _SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDB
 _TRANSIENT = ("database is locked", "Kernel died before replying to kernel_info",
               "Kernel didn't respond in", "can't start new thread",
               "Resource temporarily unavailable")
+#: Signs that a submission ran out of time (a cell's limit or the wall-clock limit). When other
+#: students were graded alongside, such a student is graded once more, alone, at the end: student
+#: code can take the machine's processors from the students graded at the same time (many busy
+#: processes, each within its own limits), and a time-out must not be charged to the wrong student.
+_TIMED_OUT = ("timed out (cell time limit)", "CellTimeoutError", "(wall-clock limit)")
 #: Error names in an autograded notebook and how the report explains them.
 _EXPLAINED = {
     "CellTimeoutError": "timed out (cell time limit) and was interrupted",
@@ -171,6 +176,16 @@ class _Grader:
         self.startup_seconds = 60.0
         self.workers: list[_Worker] | None = None
         self.feedback = False
+
+    def stop_workers(self) -> None:
+        """Stop the nbgrader processes; the next :meth:`grade` starts them again, from its thread.
+
+        Linux sends a process's parent-death signal (``PR_SET_PDEATHSIG``, set by the worker, see
+        ``prctl(2)``) when the *thread* that started it ends: processes started by a thread pool's
+        threads die with those threads, so grading after the pool must not hand them a student.
+        """
+        for worker in self.workers or []:
+            worker.stop(wait=10)
 
     def close(self) -> None:
         for worker in self.workers or []:
@@ -347,7 +362,9 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
 
     Never stops at a failure: every student gets a :class:`StudentOutcome`. A student whose run
     failed for a reason that says nothing about the submission (the gradebook was busy, or the
-    kernel died or hung before running any cell) is retried once, alone, at the end. ``progress`` is called
+    kernel died or hung before running any cell) is retried once, alone, at the end. So is, when
+    ``jobs`` > 1, a student whose submission ran out of time (:func:`timed_out`): another student's
+    code may have taken the processors; the second result stands, and the report says so. ``progress`` is called
     with (done, total, outcome) after each student (default: a line on stderr). Each student may
     take ``timeout`` seconds per notebook plus ``startup_seconds`` (kernel start, gradebook);
     starting an nbgrader process has its own limit of ``max(120, startup_seconds)`` seconds.
@@ -373,6 +390,10 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
                     outcome = StudentOutcome(student, "failed", f"grading crashed: {exc!r}")
                 results[student] = outcome
                 progress(done, len(students), outcome)
+        if any((o.status == "failed" and any(t in o.message for t in _TRANSIENT))
+               or (grader.jobs > 1 and len(students) > 1 and timed_out(o))
+               for o in results.values()):
+            grader.stop_workers()  # started by the pool's threads, which have ended
         for student, outcome in list(results.items()):
             if outcome.status == "failed" and any(t in outcome.message for t in _TRANSIENT):
                 again = grader.grade(student)
@@ -380,9 +401,22 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
                     again.problems.append("graded at the second attempt; the first failed for a "
                                           f"reason unrelated to the submission: {outcome.message}")
                 results[student] = again
+            elif grader.jobs > 1 and len(students) > 1 and timed_out(outcome):
+                again = grader.grade(student)
+                again.problems.append(
+                    "graded again alone at the end of the run (this result stands): the first "
+                    "attempt ran out of time while other students were graded alongside"
+                    + (", and so did this one" if timed_out(again) else ""))
+                results[student] = again
     finally:
         grader.close()
     return [results[s] for s in students]
+
+
+def timed_out(outcome: StudentOutcome) -> bool:
+    """Whether a cell of the submission, or the submission as a whole, ran out of time."""
+    return any(sign in text for sign in _TIMED_OUT
+               for text in (outcome.message, *outcome.problems))
 
 
 def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:
