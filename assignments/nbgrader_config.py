@@ -33,7 +33,9 @@ c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderP
 
 # Autograding that survives real submissions (see course_tools/preprocessors/):
 # - ResilientExecute: a kernel that dies (os._exit, crash, CPU/memory limit) fails only the cell it
-#   died in and the cells after it, instead of aborting the notebook;
+#   died in and the cells after it, instead of aborting the notebook; while a cell runs, it keeps
+#   at most max_cell_output_bytes of the cell's output (errors always), so that a cell printing
+#   gigabytes cannot exhaust the grader's memory;
 # - RelabelGradeCellStderr: a warning printed to stderr in a test cell no longer scores it zero;
 # - CapOutputSize: outputs are capped by characters (LimitOutput caps lines only).
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
@@ -55,3 +57,4 @@ c.Autograde.autograde_preprocessors = [
 # ResilientExecute is a subclass of Execute, so c.Execute.timeout above applies to it.
 c.CapOutputSize.max_chars = 10_000
 c.CapOutputSize.max_binary_chars = 2_000_000
+c.ResilientExecute.max_cell_output_bytes = 10_000_000  # 5 x max_binary_chars

@@ -14,6 +14,10 @@ the pipeline in ``course_tools.autograde`` and to a plain ``nbgrader autograde``
     left running (:func:`leftover_processes`) into ``resources["course_tools"]``;
     ``course_tools.preprocessors.tamper.CheckCanaries`` records the count in the notebook's
     metadata for the grading report.
+    While a cell runs, it keeps at most ``max_cell_output_bytes`` of its output (see
+    :meth:`ResilientExecute.output`): nbclient would otherwise hold every output message in memory
+    until ``CapOutputSize`` cuts them after execution, so one cell printing gigabytes could exhaust
+    the grader's memory.
 
 (``RelabelGradeCellStderr`` and ``CapOutputSize`` are in ``course_tools.preprocessors.outputs``.)
 Every notice starts with ``[course_tools]`` so that ``course_tools.autograde.grader`` can report it per student.
@@ -25,7 +29,9 @@ from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from course_tools.sandbox.uids import process_children
 
@@ -34,6 +40,17 @@ NOTICE = "[course_tools]"
 #: Error names written by ResilientExecute.
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
+#: Default of ``ResilientExecute.max_cell_output_bytes``: the output one cell may keep while it
+#: runs, in bytes (UTF-8 of the strings in the output messages' content, plus ``OUTPUT_OVERHEAD``
+#: per output). 5 x ``CapOutputSize.max_binary_chars`` (2,000,000): five full-size images, or
+#: 1,000 x its ``max_chars`` (10,000) of text, which ``CapOutputSize`` then cuts as before.
+MAX_CELL_OUTPUT_BYTES = 10_000_000
+#: Bytes counted per kept output on top of its content: an output message of one character still
+#: costs about 600 bytes of Python objects (nbformat's NotebookNode), so many tiny ones count too.
+OUTPUT_OVERHEAD = 1024
+#: Characters kept of each string of an output kept after the cap (an error, the first
+#: execute_result).
+SHRUNK_CHARS = 1_000
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -41,6 +58,34 @@ def _error(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"{ename}: {evalue}"])
 
 
+def _content_bytes(content) -> int:
+    """Bytes of a kernel message's ``content``: UTF-8 of its strings (dictionary keys included),
+    8 per other value (number, None). Walked without recursion (deep JSON cannot overflow)."""
+    total, todo = 0, [content]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            total += len(value) if value.isascii() else len(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, dict):
+            todo += value.keys()
+            todo += value.values()
+        elif isinstance(value, (list, tuple)):
+            todo += value
+        else:
+            total += 8
+    return total
+
+
+def _shrink(out: NotebookNode) -> None:
+    """Cut an output kept after the cap, in place: each string to ``SHRUNK_CHARS`` characters, an
+    error's traceback to its last 5 lines, an execute_result's data to its string values."""
+    def cut(text: str) -> str:
+        return text if len(text) <= SHRUNK_CHARS else text[:SHRUNK_CHARS] + " ..."
+    if out.output_type == "error":
+        out.ename, out.evalue = cut(out.ename), cut(out.evalue)
+        out.traceback = [cut(line) for line in out.traceback[-5:]]
+    elif out.output_type == "execute_result":
+        out.data = {mime: cut(v) for mime, v in out.data.items() if isinstance(v, str)}
 
 
 def leftover_processes(km) -> int:
@@ -87,12 +132,81 @@ class ResilientExecute(Execute):
 
     After a ``DeadKernelError`` no further cell is executed: the failing cell gets a ``KernelDied``
     error output and later code cells a ``NotRun`` error output, so that their tests score zero and
-    the grading report can say why.
+    the grading report can say why. A cell's output over ``max_cell_output_bytes`` is not kept
+    (:meth:`output`).
     """
+
+    max_cell_output_bytes = Integer(
+        MAX_CELL_OUTPUT_BYTES, min=0,
+        help="bytes of output one cell may keep while it runs; more is dropped with a notice, "
+             "except errors (see ResilientExecute.output)").tag(config=True)
+
+    #: Output cap state of the cell being run: its index, bytes kept, whether the notice was
+    #: written, whether an execute_result was kept.
+    _cap_cell: int | None = None
+    _kept, _truncated, _result_kept = 0, False, False
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_in = None
+        self._cap_cell = None
         return super().preprocess(nb, resources, km)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's hook for each output message of a cell (``NotebookClient.output``, nbclient
+        0.11 ``client.py``), under a cap on the bytes a cell keeps (``max_cell_output_bytes``).
+
+        Each message's content is counted (:func:`_content_bytes` plus ``OUTPUT_OVERHEAD``) and kept
+        through ``super().output`` (which also applies a pending ``clear_output(wait=True)``, routes
+        to an Output widget, records display ids) while the cell's total stays within the cap. Of
+        the first message over it, a stream keeps the text that fits; then comes one stdout stream
+        starting with ``[course_tools] output truncated`` (``course_tools.autograde.grader.
+        inspect_autograded`` reports it, ``CapOutputSize`` leaves it whole); from then on
+        the cell's output messages are dropped, except what nbgrader scores a test cell by
+        (``nbgrader.utils.determine_grade``): every ``error`` (never dropped: that would turn a
+        failing test into a pass) and the cell's first ``execute_result`` (partial credit), kept but
+        cut by :func:`_shrink`. The count restarts with each cell and when the cell's outputs are
+        cleared (``clear_output``). Returns the output kept, or None.
+        """
+        kind, content = msg["msg_type"], msg["content"]
+        hooked = bool(self.output_hook_stack[msg["parent_header"].get("msg_id")])
+        cleared = not hooked and (not outs or self.clear_before_next_output)
+        if cell_index != self._cap_cell or cleared:
+            # A new cell, or its outputs were (or are about to be) cleared: nothing is kept yet.
+            self._cap_cell, self._kept = cell_index, 0
+            self._truncated = self._result_kept = False
+        size = OUTPUT_OVERHEAD + _content_bytes(content)
+        room = self.max_cell_output_bytes - self._kept
+        over = self._truncated or size > room
+        if over and not self._truncated:
+            self._truncated = True
+            if kind == "stream" and room > OUTPUT_OVERHEAD:
+                # Keep the start of the text that crosses the cap, cut to the bytes left (as
+                # CapOutputSize keeps the start of a long text).
+                left = room - OUTPUT_OVERHEAD
+                text = content.get("text", "")[:left].encode("utf-8", "surrogatepass")[:left]
+                super().output(outs, {**msg, "content": {
+                    **content, "text": text.decode("utf-8", "ignore")}}, display_id, cell_index)
+            elif not hooked and self.clear_before_next_output:
+                # The clear nbclient's output() would make before this output (same code).
+                outs[:] = []
+                self.clear_display_id_mapping(cell_index)
+                self.clear_before_next_output = False
+            outs.append(new_output("stream", name="stdout", text=(
+                f"{NOTICE} output truncated: this cell's output passed "
+                f"{self.max_cell_output_bytes:,} bytes while it ran; the rest was not kept "
+                "(errors are)\n")))
+            self.log.warning("%s output of cell %s truncated at %s bytes", NOTICE, cell_index,
+                             f"{self.max_cell_output_bytes:,}")
+        first_result = kind == "execute_result" and not self._result_kept
+        if over and kind != "error" and not first_result:
+            return None
+        out = super().output(outs, msg, display_id, cell_index)
+        self._result_kept |= first_result
+        if over and out is not None:
+            _shrink(out)
+        else:
+            self._kept += size
+        return out
 
     def preprocess_cell(self, cell, resources, index):
         try:

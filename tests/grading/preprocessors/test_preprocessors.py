@@ -1,5 +1,6 @@
 """Issue 7, fast checks without autograding: nbgrader's scoring rules that motivated the
-preprocessors and the release lint, and the preprocessors (``course_tools.preprocessors``)."""
+preprocessors and the release lint, and the preprocessors (``course_tools.preprocessors``); the
+output cap of ``ResilientExecute`` runs a real kernel (a few seconds)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import json
 
 import pytest
 from nbformat import from_dict
+from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.utils import determine_grade
 
-from course_tools.preprocessors import CapOutputSize, RelabelGradeCellStderr
+from course_tools.autograde.grader import inspect_autograded
+from course_tools.preprocessors import CapOutputSize, RelabelGradeCellStderr, ResilientExecute
 
 
 def _test_cell(outputs, points=2):
@@ -70,6 +73,51 @@ def test_cap_output_size_cuts_a_huge_line_and_drops_huge_html():
     assert "text/html" not in cell.outputs[1]["data"]
     assert len(cell.outputs[1]["data"]["text/plain"]) < 1400
     assert "output removed: text/html" in cell.outputs[1]["data"]["text/plain"]
+
+
+#: Writes 40 MiB to stdout in 1 MiB messages (the security review's flood, smaller).
+FLOOD = "import sys\nfor _ in range(40):\n    sys.stdout.write('x' * 2**20); sys.stdout.flush()\n"
+
+
+def test_execute_keeps_at_most_the_cap_of_a_flooding_cell_and_every_error(tmp_path):
+    """A cell that floods stdout keeps at most ``max_cell_output_bytes`` and one notice while it
+    runs; later cells run and keep their output; a test cell that floods and then fails keeps its
+    error, so it still scores zero. (nbgrader's ``Execute.on_cell_executed`` re-adds the error of
+    a failed cell's reply; the error of ``showtraceback()`` in cell 4 comes only through
+    ``ResilientExecute.output``.)"""
+    cap = 3_000_000
+    tests = [new_code_cell(FLOOD + "assert False, 'the test fails'"), new_code_cell(
+        FLOOD + "try:\n    assert False, 'shown'\nexcept AssertionError:\n"
+                "    get_ipython().showtraceback()")]
+    for grade_id, test in enumerate(tests):
+        test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                     "points": 1, "grade_id": f"t{grade_id}", "schema_version": 3}
+    nb = new_notebook(cells=[new_code_cell(FLOOD), new_code_cell("print('after')"), tests[0],
+                             new_code_cell("print('end')"), tests[1]],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=cap).preprocess(nb, {})
+
+    def notices(cell):
+        return [o for o in cell.outputs if o.output_type == "stream"
+                and o.text.startswith("[course_tools] output truncated")]
+
+    for cell in (nb.cells[0], nb.cells[2], nb.cells[4]):
+        kept = [o for o in cell.outputs if o.output_type == "stream" and o not in notices(cell)]
+        assert 0 < sum(len(o.text) for o in kept) <= cap  # (a) the flood is cut at the cap
+        assert len(notices(cell)) == 1  # (b) with one notice
+    for cell, text in ((nb.cells[1], "after\n"), (nb.cells[3], "end\n")):  # (c) later cells
+        assert {o.output_type for o in cell.outputs} == {"stream"}  # (print may send 2 messages)
+        assert "".join(o.text for o in cell.outputs) == text
+    for cell in (nb.cells[2], nb.cells[4]):  # (d) the error is kept: the test still fails
+        assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["AssertionError"]
+        assert determine_grade(cell)[0] == 0
+    path = tmp_path / "flood.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert [p for p in inspect_autograded(path) if "truncated" in p] == [
+        "flood.ipynb cell 0: output over the size limit was truncated",
+        "flood.ipynb cell 2 (t0): output over the size limit was truncated",
+        "flood.ipynb cell 4 (t1): output over the size limit was truncated"]
 
 
 def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
