@@ -45,6 +45,10 @@ NOT_RUN = "NotRun"
 #: per output). 5 x ``CapOutputSize.max_binary_chars`` (2,000,000): five full-size images, or
 #: 1,000 x its ``max_chars`` (10,000) of text, which ``CapOutputSize`` then cuts as before.
 MAX_CELL_OUTPUT_BYTES = 10_000_000
+#: Default of ``ResilientExecute.max_notebook_output_bytes``: the output all cells of one notebook
+#: may keep together, in bytes counted as above (5 cells at the cell cap): a student can add cells,
+#: so a cap per cell alone still lets hundreds of flooding cells fill the grader's memory.
+MAX_NOTEBOOK_OUTPUT_BYTES = 50_000_000
 #: Bytes counted per kept output on top of its content: an output message of one character still
 #: costs about 600 bytes of Python objects (nbformat's NotebookNode), so many tiny ones count too.
 OUTPUT_OVERHEAD = 1024
@@ -140,15 +144,20 @@ class ResilientExecute(Execute):
         MAX_CELL_OUTPUT_BYTES, min=0,
         help="bytes of output one cell may keep while it runs; more is dropped with a notice, "
              "except errors (see ResilientExecute.output)").tag(config=True)
+    max_notebook_output_bytes = Integer(
+        MAX_NOTEBOOK_OUTPUT_BYTES, min=0,
+        help="bytes of output all cells of a notebook may keep together; past it every cell keeps "
+             "only its errors and first result, with a notice").tag(config=True)
 
     #: Output cap state of the cell being run: its index, bytes kept, whether the notice was
     #: written, whether an execute_result was kept.
     _cap_cell: int | None = None
-    _kept, _truncated, _result_kept = 0, False, False
+    _kept, _truncated, _result_kept, _notebook_kept = 0, False, False, 0
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_in = None
         self._cap_cell = None
+        self._notebook_kept = 0
         return super().preprocess(nb, resources, km)
 
     def output(self, outs, msg, display_id, cell_index):
@@ -175,7 +184,8 @@ class ResilientExecute(Execute):
             self._cap_cell, self._kept = cell_index, 0
             self._truncated = self._result_kept = False
         size = OUTPUT_OVERHEAD + _content_bytes(content)
-        room = self.max_cell_output_bytes - self._kept
+        room = min(self.max_cell_output_bytes - self._kept,
+                   self.max_notebook_output_bytes - self._notebook_kept)
         over = self._truncated or size > room
         if over and not self._truncated:
             self._truncated = True
@@ -186,6 +196,8 @@ class ResilientExecute(Execute):
                 text = content.get("text", "")[:left].encode("utf-8", "surrogatepass")[:left]
                 super().output(outs, {**msg, "content": {
                     **content, "text": text.decode("utf-8", "ignore")}}, display_id, cell_index)
+                self._kept += room
+                self._notebook_kept += room
             elif not hooked and self.clear_before_next_output:
                 # The clear nbclient's output() would make before this output (same code).
                 outs[:] = []
@@ -193,7 +205,8 @@ class ResilientExecute(Execute):
                 self.clear_before_next_output = False
             outs.append(new_output("stream", name="stdout", text=(
                 f"{NOTICE} output truncated: this cell's output passed "
-                f"{self.max_cell_output_bytes:,} bytes while it ran; the rest was not kept "
+                f"{self.max_cell_output_bytes:,} bytes, or the notebook's "
+                f"{self.max_notebook_output_bytes:,}, while it ran; the rest was not kept "
                 "(errors are)\n")))
             self.log.warning("%s output of cell %s truncated at %s bytes", NOTICE, cell_index,
                              f"{self.max_cell_output_bytes:,}")
@@ -206,6 +219,7 @@ class ResilientExecute(Execute):
             _shrink(out)
         else:
             self._kept += size
+            self._notebook_kept += size
         return out
 
     def preprocess_cell(self, cell, resources, index):

@@ -120,6 +120,26 @@ def test_execute_keeps_at_most_the_cap_of_a_flooding_cell_and_every_error(tmp_pa
         "flood.ipynb cell 4 (t1): output over the size limit was truncated"]
 
 
+def test_execute_keeps_at_most_the_notebook_cap_over_many_cells():
+    """A student can add cells: many cells each under the cell cap together keep at most
+    ``max_notebook_output_bytes``; a later failing test still keeps its error."""
+    small = "import sys\nfor _ in range(2):\n    sys.stdout.write('x' * 2**20); sys.stdout.flush()\n"
+    test = new_code_cell("assert False, 'the test fails'")
+    test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
+                                 "grade_id": "t", "schema_version": 3}
+    nb = new_notebook(cells=[new_code_cell(small) for _ in range(6)] + [test],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=10_000_000,
+                             max_notebook_output_bytes=5_000_000).preprocess(nb, {})
+    kept = sum(len(o.text) for c in nb.cells for o in c.outputs
+               if o.output_type == "stream" and not o.text.startswith("[course_tools]"))
+    assert 4 * 2**20 <= kept <= 5_000_000  # two whole cells, part of the third, then nothing
+    assert sum(o.get("text", "").startswith("[course_tools] output truncated")
+               for c in nb.cells for o in c.outputs) >= 1
+    assert [o.ename for o in nb.cells[-1].outputs if o.output_type == "error"] == ["AssertionError"]
+
+
 def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
     from course_tools.preprocessors import RedactHiddenTests
 
