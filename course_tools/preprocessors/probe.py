@@ -75,7 +75,8 @@ if TEST is not None:
     linecache.cache[_name] = (len(TEST), None, TEST.splitlines(True), _name)
     _frame = sys._getframe().f_back
     # compile and exec are this code's own builtins: the copy the line checked (TRUSTED_BUILTINS).
-    _test = compile(TEST, _name, "exec", 0, True)
+    # optimize=0: asserts are kept whatever optimisation level the interpreter was switched to.
+    _test = compile(TEST, _name, "exec", 0, True, 0)
     exec(_test, _frame.f_globals, _frame.f_locals)
     del _frame, _test
 def _checks():
@@ -99,6 +100,9 @@ def _checks():
     except BaseException as e:
         ip = None
         found.append("no IPython shell reachable: " + e.__class__.__name__)
+    else:
+        if ip is None:  # the kernel always has a shell: a stand-in module would skip every check
+            found.append("get_ipython() gives no shell (IPython.core.getipython was replaced)")
     if ip is not None:
         tm = ip.input_transformer_manager
         for label, items in (("input transformer", list(ip.input_transformers_cleanup)),
@@ -182,6 +186,17 @@ def _checks():
             return name.startswith(roots) and "-packages" + os.sep not in name[
                 len(max((r for r in roots if name.startswith(r)), key=len)):]
 
+        # A transformer that claims a module of IPython's (a writable __module__) must also have
+        # code read from the kernel's packages (a hostile-student trial forged the module; event
+        # callbacks are judged by their code's file already, in _foreign).
+        for f in (list(ip.input_transformers_cleanup) + list(ip.input_transformers_post)
+                  + list(tm.line_transforms) + list(tm.token_transformers)):
+            g = getattr(f, "__func__", f)
+            if not isinstance(g, types.FunctionType):
+                g = getattr(type(g), "__call__", None)  # an instance: its class's __call__
+            if isinstance(g, types.FunctionType) and not _code_ok(g):
+                found.append("input transformer added, with code not from the kernel's "
+                             "packages: " + repr(f)[:80])
         watched = (("shell", ip), ("kernel", kernel), ("compiler", getattr(ip, "compile", None)),
                    ("input transformer manager", getattr(ip, "input_transformer_manager", None)),
                    ("display publisher", getattr(ip, "display_pub", None)),

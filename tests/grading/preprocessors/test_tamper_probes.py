@@ -271,6 +271,45 @@ NAMESPACE = {
         "_s.modules['builtins'] = _rb"),
 }
 
+#: A fifth trial, against the fixes of the fourth. Each trick stays in place to the end.
+#: A transformer that turns every test line's test into ``pass`` (with a matching checksum).
+_TO_PASS = (
+    "from hashlib import sha256\n"
+    "def _t(lines):\n"
+    "    s = ''.join(lines); h = sha256(b'pass').hexdigest()\n"
+    "    return [s.replace(\"'TEST': \", \"'TEST': 'pass' or \").replace("
+    "\"'TEST_SHA': \", f\"'TEST_SHA': {h!r} or \")]\n")
+FIFTH = {
+    "a transformer that turns tests into pass, with a forged __module__": (
+        _TO_PASS + "_t.__module__ = 'IPython.core.inputtransformer2'\n"
+        "get_ipython().input_transformers_cleanup.append(_t)"),
+    "a stand-in IPython.core.getipython whose get_ipython gives None": (
+        _TO_PASS + "get_ipython().input_transformers_cleanup.append(_t)\n"
+        "import sys, types\n"
+        "sys.modules['IPython.core.getipython'] = types.SimpleNamespace("
+        "get_ipython=lambda: None)"),
+    "the interpreter switched to optimisation level 1 while a test is compiled": (
+        "import sys, types, linecache, _testinternalcapi as _tc\n"
+        "def _opt(n):\n"
+        "    p = sys.path[:]; c = _tc.get_config(); c['optimization_level'] = n\n"
+        "    _tc.set_config(c); sys.path[:] = p\n"
+        "class _C(dict):\n"
+        "    def __setitem__(self, k, v):\n"
+        "        if str(k).startswith('<test cell'): _opt(1)\n"
+        "        dict.__setitem__(self, k, v)\n"
+        "linecache.cache = _C(linecache.cache)\n"
+        "import IPython.core.getipython as _g\n"
+        "_real = _g.get_ipython\n"
+        "def _gi(): _opt(0); return _real()\n"
+        "sys.modules['IPython.core.getipython'] = types.SimpleNamespace(get_ipython=_gi)"),
+}
+
+
+@pytest.mark.parametrize("trick", sorted(FIFTH))
+def test_tricks_of_the_fifth_trial_never_give_a_clean_pass(trick):
+    found, (executed, _) = _findings(_notebook(FIFTH[trick], "", test1="assert x == 99"))
+    assert _caught(found, executed), (trick, found)
+
 
 @pytest.mark.parametrize("trick", sorted(NAMESPACE))
 def test_tricks_on_the_builtins_the_test_line_uses_never_give_a_clean_pass(trick):
