@@ -222,6 +222,25 @@ class ResilientExecute(Execute):
             self._notebook_kept += size
         return out
 
+    def _update_display_id(self, display_id, msg):
+        """nbclient's update of the outputs shown with ``display_id`` (``update_display_data``, or
+        a new display with an id already shown), counted against ``max_notebook_output_bytes``:
+        an update past it is dropped with a warning in the log.
+
+        nbclient 0.11 (``client.py``, ``process_message``) replaces the stored data of such
+        outputs here, without passing it through :meth:`output`; a hostile-student trial grew the
+        grading process by 600 MB with ten displays updated to 60 MB each. Every update counts in
+        full (the data it replaces is not subtracted), which keeps the bound simple.
+        """
+        if display_id in self._display_id_map:
+            size = OUTPUT_OVERHEAD + _content_bytes(msg.get("content", {}))
+            if self._notebook_kept + size > self.max_notebook_output_bytes:
+                self.log.warning("%s display update of %s bytes dropped (the notebook's output "
+                                 "cap)", NOTICE, f"{size:,}")
+                return None
+            self._notebook_kept += size
+        return super()._update_display_id(display_id, msg)
+
     def preprocess_cell(self, cell, resources, index):
         try:
             return self._run_cell(cell, resources, index)

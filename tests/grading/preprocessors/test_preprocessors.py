@@ -140,6 +140,24 @@ def test_execute_keeps_at_most_the_notebook_cap_over_many_cells():
     assert [o.ename for o in nb.cells[-1].outputs if o.output_type == "error"] == ["AssertionError"]
 
 
+def test_execute_counts_display_updates_against_the_notebook_cap():
+    """update_display_data replaces stored output without passing through output() (a fifth
+    hostile-student trial grew the grader by 600 MB so): updates count against the notebook cap."""
+    code = ("from IPython.display import display, update_display\n"
+            "big = 'x' * 3_000_000\n"
+            "for i in range(4):\n"
+            "    display({'text/plain': 'small'}, raw=True, display_id=f'd{i}')\n"
+            "    update_display({'text/plain': big + str(i)}, raw=True, display_id=f'd{i}')\n")
+    nb = new_notebook(cells=[new_code_cell(code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb, _ = ResilientExecute(timeout=60, max_notebook_output_bytes=5_000_000).preprocess(nb, {})
+    shown = [o for o in nb.cells[0].outputs if o.output_type == "display_data"]
+    kept = sum(len(o.data["text/plain"]) for o in shown)
+    assert len(shown) == 4 and kept <= 5_000_000, kept
+    assert sum(o.data["text/plain"] == "small" for o in shown) >= 3  # later updates dropped
+
+
 def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
     from course_tools.preprocessors import RedactHiddenTests
 
