@@ -298,8 +298,7 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
                 results[student] = outcome
                 progress(done, len(students), outcome)
         if any((o.status == "failed" and any(t in o.message for t in _TRANSIENT))
-               or (grader.jobs > 1 and len(students) > 1 and timed_out(o))
-               for o in results.values()):
+               or _regrade_alone(o, grader.jobs, len(students)) for o in results.values()):
             grader.stop_workers()  # started by the pool's threads, which have ended
         for student, outcome in list(results.items()):
             if outcome.status == "failed" and any(t in outcome.message for t in _TRANSIENT):
@@ -308,7 +307,7 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
                     again.problems.append("graded at the second attempt; the first failed for a "
                                           f"reason unrelated to the submission: {outcome.message}")
                 results[student] = again
-            elif grader.jobs > 1 and len(students) > 1 and timed_out(outcome):
+            elif _regrade_alone(outcome, grader.jobs, len(students)):
                 again = grader.grade(student)
                 again.problems.append(
                     "graded again alone at the end of the run (this result stands): the first "
@@ -318,6 +317,14 @@ def autograde(course: Path, assignment: str, students: list[str], timeout: float
     finally:
         grader.close()
     return [results[s] for s in students]
+
+
+def _regrade_alone(outcome: StudentOutcome, jobs: int, students: int) -> bool:
+    """Whether a student who ran out of time beside others is graded again alone: never a result
+    that needs review (a fifth hostile-student trial timed out on purpose, so that a flagged first
+    attempt was replaced by a failed second one and the tamper finding left the report)."""
+    return (jobs > 1 and students > 1 and outcome.status != "needs review"
+            and timed_out(outcome))
 
 
 def _print_progress(done: int, total: int, outcome: StudentOutcome) -> None:

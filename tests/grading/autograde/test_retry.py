@@ -40,6 +40,9 @@ def test_only_failures_unrelated_to_the_submission_are_retried(monkeypatch, tmp_
     (2, ("graded", "", ["ps1.ipynb cell 4 (test_fit) ran out of memory"]), False),
     (1, ("graded", "", ["ps1.ipynb cell 4 (test_fit) timed out (cell time limit) and was "
                         "interrupted"]), False),
+    # flagged: graded again, a failure could replace it and drop the finding from the report
+    (2, ("needs review", "the tests may not have run as written (tampering suspected)",
+         ["ps1.ipynb cell 4 (test_fit) timed out (cell time limit) and was interrupted"]), False),
 ])
 def test_a_time_out_beside_other_students_is_graded_again_alone(monkeypatch, tmp_path, jobs,
                                                                 first, retried):
