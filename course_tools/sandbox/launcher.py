@@ -335,7 +335,11 @@ def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] 
     kernel then talks to nbgrader over Unix sockets (``ipc`` transport), which live in the file
     system, not in a network namespace. ``setpriv --reuid --regid --clear-groups --no-new-privs``
     drops to the sandbox user and group with no supplementary groups and no way to regain
-    privileges (no set-user-id programs). Returns None when either tool is missing.
+    privileges (no set-user-id programs). ``--pdeathsig=SIGKILL`` sets the kernel's parent-death
+    signal again after that change of user, which clears it (``prctl(2)``): without it
+    ``--kill-child`` does nothing, and a kernel outlived an ``unshare`` killed with its grading
+    run (seen in a killed test run; ``tests/grading/sandbox/test_namespace.py``). Returns None
+    when either tool is missing.
     """
     unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
     if not unshare or not setpriv:
@@ -343,7 +347,7 @@ def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] 
     return [unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
             *(["--net"] if cut_network else []), "--",
             setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
-            "--", *kernel]
+            "--pdeathsig=SIGKILL", "--", *kernel]
 
 
 def _die_with_parent() -> None:
