@@ -34,7 +34,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderP
 # Autograding that survives real submissions (see course_tools/preprocessors/):
 # - ResilientExecute: a kernel that dies (os._exit, crash, CPU/memory limit) fails only the cell it
 #   died in and the cells after it, instead of aborting the notebook; while a cell runs, it keeps
-#   at most max_cell_output_bytes of the cell's output (errors always), so that a cell printing
+#   at most max_cell_output_bytes of the cell's output (and its first error after that), so that a cell printing
 #   gigabytes cannot exhaust the grader's memory;
 # - RelabelGradeCellStderr: a warning printed to stderr in a test cell no longer scores it zero;
 # - CapOutputSize: outputs are capped by characters (LimitOutput caps lines only).

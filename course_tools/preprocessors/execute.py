@@ -31,7 +31,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from course_tools.sandbox.uids import process_children
 
@@ -144,6 +144,10 @@ class ResilientExecute(Execute):
         MAX_CELL_OUTPUT_BYTES, min=0,
         help="bytes of output one cell may keep while it runs; more is dropped with a notice, "
              "except errors (see ResilientExecute.output)").tag(config=True)
+    #: Widget state is not kept: nbclient stores it (``handle_comm_msg``) without any limit and
+    #: outside :meth:`output`, and a hostile-student trial grew the grader to 2.9 GB and the
+    #: autograded notebook to 600 MB so. Grading reads no widget state.
+    store_widget_state = Bool(False).tag(config=True)
     max_notebook_output_bytes = Integer(
         MAX_NOTEBOOK_OUTPUT_BYTES, min=0,
         help="bytes of output all cells of a notebook may keep together; past it every cell keeps "
@@ -153,6 +157,7 @@ class ResilientExecute(Execute):
     #: written, whether an execute_result was kept.
     _cap_cell: int | None = None
     _kept, _truncated, _result_kept, _notebook_kept = 0, False, False, 0
+    _error_after_cap = False
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_in = None
@@ -171,9 +176,9 @@ class ResilientExecute(Execute):
         starting with ``[course_tools] output truncated`` (``course_tools.autograde.grader.
         inspect_autograded`` reports it, ``CapOutputSize`` leaves it whole); from then on
         the cell's output messages are dropped, except what nbgrader scores a test cell by
-        (``nbgrader.utils.determine_grade``): every ``error`` (never dropped: that would turn a
-        failing test into a pass) and the cell's first ``execute_result`` (partial credit), kept but
-        cut by :func:`_shrink`. The count restarts with each cell and when the cell's outputs are
+        (``nbgrader.utils.determine_grade``): the first ``error`` after the cap (never dropped:
+        that would turn a failing test into a pass; one is all nbgrader needs) and the cell's
+        first ``execute_result`` (partial credit), kept but cut by :func:`_shrink`. The count restarts with each cell and when the cell's outputs are
         cleared (``clear_output``). Returns the output kept, or None.
         """
         kind, content = msg["msg_type"], msg["content"]
@@ -182,7 +187,7 @@ class ResilientExecute(Execute):
         if cell_index != self._cap_cell or cleared:
             # A new cell, or its outputs were (or are about to be) cleared: nothing is kept yet.
             self._cap_cell, self._kept = cell_index, 0
-            self._truncated = self._result_kept = False
+            self._truncated = self._result_kept = self._error_after_cap = False
         size = OUTPUT_OVERHEAD + _content_bytes(content)
         room = min(self.max_cell_output_bytes - self._kept,
                    self.max_notebook_output_bytes - self._notebook_kept)
@@ -207,14 +212,17 @@ class ResilientExecute(Execute):
                 f"{NOTICE} output truncated: this cell's output passed "
                 f"{self.max_cell_output_bytes:,} bytes, or the notebook's "
                 f"{self.max_notebook_output_bytes:,}, while it ran; the rest was not kept "
-                "(errors are)\n")))
+                "(its first error is)\n")))
             self.log.warning("%s output of cell %s truncated at %s bytes", NOTICE, cell_index,
                              f"{self.max_cell_output_bytes:,}")
         first_result = kind == "execute_result" and not self._result_kept
-        if over and kind != "error" and not first_result:
+        # Past the cap one error is enough for nbgrader to score the cell as failed; more would
+        # grow the grader again (a trial sent 100,000 errors from one cell).
+        if over and not first_result and (kind != "error" or self._error_after_cap):
             return None
         out = super().output(outs, msg, display_id, cell_index)
         self._result_kept |= first_result
+        self._error_after_cap |= over and kind == "error"
         if over and out is not None:
             _shrink(out)
         else:

@@ -62,8 +62,21 @@ _CALLBACK_OWNERS = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "
 #: given. Sets REPORT = repr((findings, traces, stored)), where ``stored`` lists (token, findings)
 #: of earlier trace lines that found something; publishes "<NONCE> <REPORT>" unless FAIL.
 PROBE = r'''
-import sys, types, threading, builtins
+import sys, threading, builtins
 found = []
+# sys and the types the checks rely on come from objects, never from sys.modules, where student
+# code may put stand-ins (a trial's stand-in ``types`` module switched the code checks off).
+# T is type and BuiltinFunctionType the type of a built-in method, both reached from literals.
+T = ().__class__.__class__
+BuiltinFunctionType = T(().__class__.__base__.__subclasses__)
+FunctionType = T(lambda: 0)
+MethodType = T((lambda: 0).__get__(0))
+CodeType = T((lambda: 0).__code__)
+ModuleType = T(exec.__self__)
+if T(sys.gettrace) is BuiltinFunctionType and sys.gettrace.__name__ == "gettrace":
+    sys = sys.gettrace.__self__
+else:
+    found.append("sys.modules['sys'] is not the interpreter's sys module")
 if TEST is not None:
     # The test itself, compiled by the interpreter's own compile from the text the grader wrote
     # (IPython's compile path, its transformers and anything patched into them never see it),
@@ -180,7 +193,7 @@ def _checks():
             f = getattr(f, "__func__", f)
             f = getattr(f, "__func__", f)  # classmethod/staticmethod objects
             code = getattr(f, "__code__", None)
-            if not isinstance(code, types.CodeType):
+            if not isinstance(code, CodeType):
                 return True
             name = code.co_filename
             return name.startswith(roots) and "-packages" + os.sep not in name[
@@ -192,9 +205,9 @@ def _checks():
         for f in (list(ip.input_transformers_cleanup) + list(ip.input_transformers_post)
                   + list(tm.line_transforms) + list(tm.token_transformers)):
             g = getattr(f, "__func__", f)
-            if not isinstance(g, types.FunctionType):
+            if not isinstance(g, FunctionType):
                 g = getattr(type(g), "__call__", None)  # an instance: its class's __call__
-            if isinstance(g, types.FunctionType) and not _code_ok(g):
+            if isinstance(g, FunctionType) and not _code_ok(g):
                 found.append("input transformer added, with code not from the kernel's "
                              "packages: " + repr(f)[:80])
         watched = (("shell", ip), ("kernel", kernel), ("compiler", getattr(ip, "compile", None)),
@@ -208,11 +221,11 @@ def _checks():
                 continue
             for klass in type(obj).__mro__[:-1]:
                 for name, value in list(vars(klass).items()):
-                    if isinstance(value, (types.FunctionType, staticmethod, classmethod)) \
+                    if isinstance(value, (FunctionType, staticmethod, classmethod)) \
                             and not _code_ok(value):
                         found.append(label + " class method " + name + " replaced")
             for name, value in list(getattr(obj, "__dict__", {}).items()):
-                if isinstance(value, (types.FunctionType, types.MethodType)) and not _code_ok(value):
+                if isinstance(value, (FunctionType, MethodType)) and not _code_ok(value):
                     found.append(label + " method " + name + " replaced")
     if sys.gettrace() is not None:
         found.append("a trace function is set (sys.settrace)")
@@ -222,7 +235,7 @@ def _checks():
         found.append("a thread trace or profile function is set")
     for name in FUNCTIONS:
         f = builtins.__dict__.get(name)
-        if not (f.__class__ is types.BuiltinFunctionType and getattr(f, "__self__", None) is builtins
+        if not (f.__class__ is BuiltinFunctionType and getattr(f, "__self__", None) is builtins
                 and getattr(f, "__name__", None) == name):
             found.append("builtin " + name + " replaced")
     for name in TYPES:
@@ -268,7 +281,7 @@ def _checks():
                                     ("math", "math", ("isclose",))):
             value = ip.user_ns.get(alias, None)
             if alias in ip.user_ns and module in sys.modules and value is not sys.modules[module]:
-                if isinstance(value, types.ModuleType) or any(
+                if isinstance(value, ModuleType) or any(
                         hasattr(value, name) for name in used):
                     found.append("the name " + alias + " no longer refers to " + module)
     out = getattr(sys.stdout, "__class__", None)

@@ -158,6 +158,34 @@ def test_execute_counts_display_updates_against_the_notebook_cap():
     assert sum(o.data["text/plain"] == "small" for o in shown) >= 3  # later updates dropped
 
 
+def test_execute_keeps_one_error_of_a_cell_past_its_cap():
+    """Past the cap a cell keeps its first error (the test fails), not every one (a sixth trial
+    sent 100,000 errors from one cell to grow the grader)."""
+    code = (FLOOD + "for _ in range(500):\n    try:\n        1 / 0\n"
+            "    except ZeroDivisionError:\n        get_ipython().showtraceback()\n")
+    nb = new_notebook(cells=[new_code_cell(code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=3_000_000).preprocess(nb, {})
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "ZeroDivisionError"
+
+
+def test_execute_keeps_no_widget_state():
+    """nbclient stores widget state outside output(), without limit (a sixth hostile-student
+    trial grew the grader to 2.9 GB so): ResilientExecute keeps none."""
+    code = ("from comm import create_comm\n"
+            "c = create_comm(target_name='jupyter.widget', data={'state': {'_model_name': 'X', "
+            "'_model_module': 'm', '_model_module_version': '1'}, 'buffer_paths': []})\n"
+            "c.send(data={'method': 'update', 'state': {'k': 'x' * 1_000_000}, "
+            "'buffer_paths': []})\n")
+    nb = new_notebook(cells=[new_code_cell(code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nb, _ = ResilientExecute(timeout=60).preprocess(nb, {})
+    assert len(json.dumps(nb)) < 100_000
+
+
 def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
     from course_tools.preprocessors import RedactHiddenTests
 

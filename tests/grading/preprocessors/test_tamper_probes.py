@@ -288,6 +288,14 @@ FIFTH = {
         "import sys, types\n"
         "sys.modules['IPython.core.getipython'] = types.SimpleNamespace("
         "get_ipython=lambda: None)"),
+    # A sixth trial: a stand-in types module, so that no transformer looked like a function.
+    "a stand-in types module with the forged __module__": (
+        _TO_PASS + "_t.__module__ = 'IPython.core.inputtransformer2'\n"
+        "get_ipython().input_transformers_cleanup.append(_t)\n"
+        "import sys, types as _rt\n"
+        "_f = _rt.ModuleType('types'); _f.__dict__.update(vars(_rt))\n"
+        "_f.FunctionType = type('NotAFunction', (), {})\n"
+        "sys.modules['types'] = _f"),
     "the interpreter switched to optimisation level 1 while a test is compiled": (
         "import sys, types, linecache, _testinternalcapi as _tc\n"
         "def _opt(n):\n"
