@@ -75,6 +75,12 @@ def test_cap_output_size_cuts_a_huge_line_and_drops_huge_html():
     assert "output removed: text/html" in cell.outputs[1]["data"]["text/plain"]
 
 
+
+def _python_notebook(cells: list):
+    """A notebook of ``cells`` for the python3 kernel."""
+    return new_notebook(cells=cells, metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+
 #: Writes 40 MiB to stdout in 1 MiB messages (the security review's flood, smaller).
 FLOOD = "import sys\nfor _ in range(40):\n    sys.stdout.write('x' * 2**20); sys.stdout.flush()\n"
 
@@ -92,10 +98,8 @@ def test_execute_keeps_at_most_the_cap_of_a_flooding_cell_and_every_error(tmp_pa
     for grade_id, test in enumerate(tests):
         test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
                                      "points": 1, "grade_id": f"t{grade_id}", "schema_version": 3}
-    nb = new_notebook(cells=[new_code_cell(FLOOD), new_code_cell("print('after')"), tests[0],
-                             new_code_cell("print('end')"), tests[1]],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = _python_notebook([new_code_cell(FLOOD), new_code_cell("print('after')"), tests[0],
+                             new_code_cell("print('end')"), tests[1]])
     nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=cap).preprocess(nb, {})
 
     def notices(cell):
@@ -127,9 +131,7 @@ def test_execute_keeps_at_most_the_notebook_cap_over_many_cells():
     test = new_code_cell("assert False, 'the test fails'")
     test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
                                  "grade_id": "t", "schema_version": 3}
-    nb = new_notebook(cells=[new_code_cell(small) for _ in range(6)] + [test],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = _python_notebook([new_code_cell(small) for _ in range(6)] + [test])
     nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=10_000_000,
                              max_notebook_output_bytes=5_000_000).preprocess(nb, {})
     kept = sum(len(o.text) for c in nb.cells for o in c.outputs
@@ -148,9 +150,7 @@ def test_execute_counts_display_updates_against_the_notebook_cap():
             "for i in range(4):\n"
             "    display({'text/plain': 'small'}, raw=True, display_id=f'd{i}')\n"
             "    update_display({'text/plain': big + str(i)}, raw=True, display_id=f'd{i}')\n")
-    nb = new_notebook(cells=[new_code_cell(code)],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = _python_notebook([new_code_cell(code)])
     nb, _ = ResilientExecute(timeout=60, max_notebook_output_bytes=5_000_000).preprocess(nb, {})
     shown = [o for o in nb.cells[0].outputs if o.output_type == "display_data"]
     kept = sum(len(o.data["text/plain"]) for o in shown)
@@ -163,9 +163,7 @@ def test_execute_keeps_one_error_of_a_cell_past_its_cap():
     sent 100,000 errors from one cell to grow the grader)."""
     code = (FLOOD + "for _ in range(500):\n    try:\n        1 / 0\n"
             "    except ZeroDivisionError:\n        get_ipython().showtraceback()\n")
-    nb = new_notebook(cells=[new_code_cell(code)],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = _python_notebook([new_code_cell(code)])
     nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=3_000_000).preprocess(nb, {})
     errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
     assert len(errors) == 1 and errors[0].ename == "ZeroDivisionError"
@@ -179,9 +177,7 @@ def test_execute_keeps_no_widget_state():
             "'_model_module': 'm', '_model_module_version': '1'}, 'buffer_paths': []})\n"
             "c.send(data={'method': 'update', 'state': {'k': 'x' * 1_000_000}, "
             "'buffer_paths': []})\n")
-    nb = new_notebook(cells=[new_code_cell(code)],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = _python_notebook([new_code_cell(code)])
     nb, _ = ResilientExecute(timeout=60).preprocess(nb, {})
     assert len(json.dumps(nb)) < 100_000
 
