@@ -99,7 +99,7 @@ def test_execute_keeps_at_most_the_cap_of_a_flooding_cell_and_every_error(tmp_pa
         test.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
                                      "points": 1, "grade_id": f"t{grade_id}", "schema_version": 3}
     nb = _python_notebook([new_code_cell(FLOOD), new_code_cell("print('after')"), tests[0],
-                             new_code_cell("print('end')"), tests[1]])
+                           new_code_cell("print('end')"), tests[1]])
     nb, _ = ResilientExecute(timeout=60, max_cell_output_bytes=cap).preprocess(nb, {})
 
     def notices(cell):
