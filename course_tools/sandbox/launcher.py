@@ -27,6 +27,9 @@ environment variables that the grading pipeline sets for each nbgrader process:
     Paths (``os.pathsep``-separated) hidden from the kernel, when running as root: the launcher
     enters a new mount namespace and mounts an empty read-only tmpfs over each (the course root and
     the git folder of the repository holding it, where the source notebooks are in the history).
+    In that namespace the world-writable folders (``/tmp``, ``/var/tmp``, ``/dev/shm``,
+    ``/run/lock``) become fresh tmpfs of the kernel's own, size-limited (``mounts.private_scratch``):
+    before, a student could leave files there for a later student, or fill the machine's disk.
     The kernel's standard output and error go to ``<dir>/kernel.log`` (:func:`own_output`), a
     file of this student's only, opened for writing only and, as root, readable by root alone: a
     kernel never inherits the grading process's own error file, through which it could read what
@@ -46,8 +49,8 @@ and ``setpriv`` are util-linux's maintained implementations (already on every De
 replacing hand-written ``setuid`` code; bubblewrap was not chosen because (as found in issue 14), run as root, its user
 switch maps back to root and it exits on the interrupt signal that per-cell time limits rely on.
 The mount namespace that hides the course is still made with ``mount(2)`` through ctypes
-(:func:`_hide`): it needs bind mounts of the Python installation back into a covered folder, which
-would otherwise need a shell script run inside ``unshare --mount``.
+(``course_tools.sandbox.mounts``): it needs bind mounts back into covered folders, which would
+otherwise need a shell script run inside ``unshare --mount``.
 
 What it does not do (limits, stated in the README too): without root, there is no user switch and no
 namespace, only the working-folder copy and the resource limits; files readable by every user
@@ -73,11 +76,12 @@ import signal
 import sys
 from pathlib import Path
 
+if not __package__:  # run as a script (the kernelspec's argv): make this package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from course_tools.sandbox.mounts import hide, private_scratch  # noqa: E402
+
 KERNEL_NAME = "course-sandbox"
-CLONE_NEWNS = 0x00020000
 PR_SET_PDEATHSIG = 1
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
-    1, 2, 4, 32, 4096, 16384, 1 << 18)
 
 
 def write_kernelspec(directory: Path, python: str = sys.executable,
@@ -127,75 +131,6 @@ def _env_float(name: str) -> float | None:
     value = os.environ.get(name, "").strip()
     return float(value) if value else None
 
-
-def _blocked_ancestor(path: str) -> str | None:
-    """The first folder on ``path`` that other users cannot pass through, or None."""
-    current = "/"
-    for part in Path(path).parts[1:]:
-        current = os.path.join(current, part)
-        if os.path.isdir(current) and not os.stat(current).st_mode & 0o001:
-            return current
-    return None
-
-
-def _mount(libc, source: bytes | None, target: str, fstype: bytes | None, flags: int,
-           data: bytes | None = None) -> None:
-    if libc.mount(source, target.encode(), fstype, flags, data) != 0:
-        raise OSError(ctypes.get_errno(), f"mount on {target} failed")
-
-
-def _expose_plan(expose: list[str]) -> list[tuple[str, list[str]]]:
-    """[(closed folder, [folders under it the kernel must reach]), ...] for ``expose``.
-
-    A folder is closed when other users cannot pass through it (``/root`` for a pyenv Python, or a
-    private temporary folder holding the virtual environment). Folders inside another exposed
-    folder, or with nothing closed above them, need nothing.
-    """
-    plan: dict[str, list[str]] = {}
-    paths = sorted({os.path.realpath(p) for p in expose if p})
-    for path in paths:
-        if any(path != other and path.startswith(other.rstrip("/") + "/") for other in paths):
-            continue
-        blocked = _blocked_ancestor(path)
-        if blocked:
-            plan.setdefault(blocked, []).append(path)
-    return sorted(plan.items())
-
-
-def _hide(paths: list[str], expose: list[str], scratch: Path) -> list[str]:
-    """Enter a new mount namespace; cover each path with an empty read-only tmpfs.
-
-    ``expose`` lists folders the kernel must reach (the Python installation and the virtual
-    environment); if a folder above one of them is closed to other users (``/root`` for a pyenv
-    Python, a private temporary folder), that folder is covered with an empty tmpfs and only the
-    exposed folders under it are bound back into it, read-only.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
-    _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE)
-    hidden = []
-    for number, (blocked, keep_paths) in enumerate(_expose_plan(expose)):
-        kept = []
-        for index, path in enumerate(keep_paths):
-            keep = scratch / f"expose-{number}-{index}"
-            keep.mkdir(exist_ok=True)
-            _mount(libc, path.encode(), str(keep), None, MS_BIND | MS_REC)
-            kept.append((path, keep))
-        _mount(libc, b"tmpfs", blocked, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=755")
-        for path, keep in kept:
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            _mount(libc, str(keep).encode(), path, None, MS_BIND | MS_REC)
-            _mount(libc, None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
-            libc.umount2(str(keep).encode(), 2)  # MNT_DETACH
-        hidden.append(f"{blocked} (except {', '.join(keep_paths)})")
-    for path in paths:
-        if not path or not os.path.isdir(path):
-            continue
-        _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
-               b"size=4k,mode=555")
-        hidden.append(path)
-    return hidden
 
 
 #: The kernel's standard output and error, in the student's sandbox folder (see ``own_output``).
@@ -254,13 +189,24 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
 
     uid = _env_float("COURSE_SANDBOX_UID")
     is_root = os.geteuid() == 0
+    try:
+        info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    ipc_dir = Path(info.get("ip", "")).parent if info.get("transport") == "ipc" else None
     if is_root:
-        hide = [p for p in os.environ.get("COURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
+        covered = [p for p in os.environ.get("COURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
         try:
-            status["hidden"] = _hide(hide, [sys.base_prefix, sys.prefix]
+            status["hidden"] = hide(covered, [sys.base_prefix, sys.prefix]
                                      if uid is not None else [], sandbox)
         except OSError as exc:
             status["isolation_errors"].append(f"mount namespace: {exc}")
+        else:  # only in the namespace just made: never cover the grading machine's own /tmp
+            keep = [str(sandbox), str(ipc_dir or ""), sys.prefix, sys.base_prefix]
+            try:
+                status["private_scratch"] = private_scratch(keep)
+            except OSError as exc:
+                status["isolation_errors"].append(f"private scratch folders: {exc}")
     if is_root and uid is not None:
         uid = int(uid)
         for root, dirs, files in os.walk(work):
@@ -272,13 +218,8 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
         os.chmod(sandbox, 0o711)  # the sandbox user may pass through to work/, not list or write
         status["uid"] = uid
     ipc = False
-    try:
-        info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
-    if is_root and uid is not None and info.get("transport") == "ipc":
+    if is_root and uid is not None and ipc_dir is not None:
         # The kernel binds its Unix sockets in this folder: its own, closed to every other user.
-        ipc_dir = Path(info.get("ip", "")).parent
         if ipc_dir.is_dir() and ipc_dir != Path("/"):
             os.chown(ipc_dir, uid, uid)
             os.chmod(ipc_dir, 0o700)

@@ -25,6 +25,7 @@ import shutil
 import socket
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from conftest import fill_solutions, load_nb, save_nb, src
 from course_tools.autograde.grader import autograde
 from course_tools.report.scores import question_scores
 from course_tools.release import release
+from course_tools.sandbox.mounts import PRIVATE_SCRATCH
 from robust_fixtures import FULL, _append, make_course
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -125,13 +127,48 @@ print("FD scan done")
 '''
 
 
+#: The attacker leaves a file in each world-writable folder, and fills ``/dev/shm`` with 100 MiB
+#: (each file may have 200 MiB); the victim looks for those files. Every kernel must get fresh,
+#: private, size-limited copies of these folders, so the victim finds nothing and the grading
+#: machine's own folders never hold the attacker's files.
+SCRATCH_WRITE = r'''
+import os
+for _d in {folders!r}:
+    try:
+        with open(os.path.join(_d, "left-by-a-{tag}"), "w") as _f:
+            _f.write("what a_attacker left")
+        print("SCRATCH wrote", _d)
+    except OSError as _e:
+        print("SCRATCH not writable", _d, type(_e).__name__)
+try:
+    with open("/dev/shm/fill-{tag}", "wb") as _f:
+        for _ in range(100):
+            _f.write(bytes(2**20))
+            _f.flush()
+    print("SCRATCH FILL unlimited")
+except OSError as _e:
+    print("SCRATCH FILL stopped at", os.path.getsize("/dev/shm/fill-{tag}") // 2**20, "MiB")
+'''
+
+SCRATCH_READ = r'''
+import os
+for _d in {folders!r}:
+    if os.path.exists(os.path.join(_d, "left-by-a-{tag}")):
+        print("SCRATCH saw", _d)
+print("SCRATCH look done")
+'''
+
+
 @pytest.fixture(scope="module")
 def graded():
     base = Path(tempfile.mkdtemp(prefix="isolation-grading-"))
     os.chmod(base, 0o755)
+    tag = uuid.uuid4().hex
+    # The folder through which the attacker reports (and the victim reads) what it did: a shared,
+    # world-writable one, but outside the folders every kernel gets a private copy of.
+    drop = Path(tempfile.mkdtemp(prefix="isolation-drop-", dir="/srv" if os.path.isdir("/srv")
+                                 else "/var/lib"))
     try:
-        drop = base / "drop"
-        drop.mkdir()
         os.chmod(drop, 0o777)
         course = make_course(base / "course")
         release(course, "ps1")
@@ -147,13 +184,15 @@ def graded():
 
         attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
                     "os.write(1, b'FD-LEVEL-OUT-OF-A\\n'); os.write(2, b'FD-LEVEL-ERR-OF-A\\n')\n"
+                    + SCRATCH_WRITE.format(folders=list(PRIVATE_SCRATCH), tag=tag)
                     + DAEMON.format(drop=str(drop), own="{_own}"))
         save_nb(blank_with(attacker),
                 course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
         # A server on the grading machine's loopback: a kernel with network would reach it.
         server = socket.create_server(("127.0.0.1", 0))
         port = server.getsockname()[1]
-        save_nb(blank_with(READ_FDS + WAIT.format(drop=str(drop), port=port)),
+        save_nb(blank_with(READ_FDS + SCRATCH_READ.format(folders=list(PRIVATE_SCRATCH), tag=tag)
+                           + WAIT.format(drop=str(drop), port=port)),
                 course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
         runaway = fill_solutions(rel, source, edits={"progress_ratio": (
             "    if not 0 < pr <= 1:", "    import time\n    time.sleep(10_000)\n"
@@ -165,9 +204,13 @@ def graded():
         finally:
             server.close()
         yield {"course": course, "drop": drop, "outcomes": {o.student_id: o for o in outcomes},
-               "scores": question_scores(course, "ps1")}
+               "scores": question_scores(course, "ps1"), "tag": tag}
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(drop, ignore_errors=True)
+        for folder in PRIVATE_SCRATCH:  # what the old code let the attacker leave on the machine
+            for name in (f"left-by-a-{tag}", f"fill-{tag}"):
+                Path(folder, name).unlink(missing_ok=True)
 
 
 def _auto_total(scores, student):
@@ -224,3 +267,18 @@ def test_an_interrupted_cell_fails_only_its_own_test(graded):
     assert scores["c_runaway", "test_fit"] == 3.0
     assert scores["c_runaway", "test_progress_ratio"] == 0.0
     assert _auto_total(graded["scores"], "c_runaway") < FULL
+
+
+def test_no_student_finds_what_an_earlier_one_left_in_a_world_writable_folder(graded):
+    attacker = _printed(graded["course"], "a_attacker")
+    for folder in PRIVATE_SCRATCH:
+        if os.path.isdir(folder):
+            assert f"SCRATCH wrote {folder}" in attacker, attacker  # usable, as before
+            # ... but private: neither the machine's folder nor the next kernel holds the file.
+            assert not Path(folder, f"left-by-a-{graded['tag']}").exists(), folder
+    victim = _printed(graded["course"], "b_victim")
+    assert "SCRATCH look done" in victim and "SCRATCH saw" not in victim, victim
+    # ... and small: the attacker's 100 MiB were stopped at the tmpfs's 64 MiB.
+    assert "SCRATCH FILL stopped at" in attacker, attacker
+    assert int(attacker.split("SCRATCH FILL stopped at", 1)[1].split()[0]) <= 64
+    assert not Path("/dev/shm", f"fill-{graded['tag']}").exists()

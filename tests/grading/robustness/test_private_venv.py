@@ -20,7 +20,7 @@ import pytest
 
 from conftest import ROOT, fill_solutions, load_nb, save_nb
 from course_tools.release import release
-from course_tools.sandbox.launcher import _blocked_ancestor, _expose_plan
+from course_tools.sandbox.mounts import _blocked_ancestor, _expose_plan
 from robust_fixtures import FULL, make_course
 
 
