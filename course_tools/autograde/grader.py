@@ -24,7 +24,7 @@ from pathlib import Path
 
 from course_tools import preflight as _preflight
 from course_tools.autograde.outcome import (GRADED, UNVERIFIED, StudentOutcome,  # noqa: F401
-                                           _kernel_log_tail, inspect_autograded, tamper_findings,
+                                           inspect_autograded, kernel_log_tail, tamper_findings,
                                            timed_out)
 from course_tools.autograde.supervisor import _Worker
 from course_tools.nbgrader_tools import _db_url, _tool_env
@@ -215,7 +215,7 @@ class _Grader:
                                  feedback=self.feedback)
         log = reply.get("log", "")
         if code != 0:
-            log += _kernel_log_tail(student_dir / _sandbox.KERNEL_LOG)
+            log += kernel_log_tail(student_dir / _sandbox.KERNEL_LOG)
         status_file = student_dir / "status.json"
         if self.sandbox and status_file.exists():
             status = json.loads(status_file.read_text(encoding="utf-8"))

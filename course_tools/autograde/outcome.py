@@ -59,9 +59,14 @@ class StudentOutcome:
                 "problems": " | ".join(self.problems)}
 
 
-def _kernel_log_tail(path: Path) -> str:
+def kernel_log_tail(path: Path) -> str:
     """The last three error lines of a sandboxed kernel's own output file, as ``"\n[kernel] ..."``
-    (for a failure's message: why a kernel died before replying, for instance); "" if none."""
+    (for a failure's message: why a kernel died before replying, for instance); "" if none.
+
+    ``path`` is ``<sandbox>/kernel.log`` (``course_tools.sandbox.launcher.own_output``); only its
+    last 200,000 bytes are read, whatever its size, and a missing or unreadable file gives "".
+    The lines are the student's kernel's output: report them as such, never trust them.
+    """
     try:
         with open(path, "rb") as fh:
             fh.seek(max(0, os.fstat(fh.fileno()).st_size - 200_000))
