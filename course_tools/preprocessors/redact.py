@@ -18,6 +18,10 @@ delimiters, at least ``min_hidden_line_length`` characters once stripped, and no
 a hidden region, which would make them public) and replaces any output of any cell that contains one
 of them (compared with whitespace collapsed, ANSI colour codes and HTML markup removed) with a short
 notice of the same output type.
+
+In a cell with hidden tests, an error that a limit caused (a time-out, a kernel that died, memory)
+is explained with a fixed sentence (``EXPLAINED_ERRORS``) instead of the generic one, so that a
+student whose cell was stopped is told so.
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ from nbgrader.preprocessors import ClearHiddenTests
 from traitlets import Bool, Integer, Unicode
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+#: What feedback says, in a cell with hidden tests, for the errors that the grading pipeline itself
+#: writes (nbgrader's ``Execute.error_on_timeout``; ``course_tools.preprocessors.execute``) or that
+#: the kernel's limits cause: fixed sentences, so that a student is told a limit was hit without
+#: being shown anything the cell printed. A student's code may raise an error of the same name;
+#: then only the same fixed sentence is shown.
+EXPLAINED_ERRORS = {
+    "CellTimeoutError": "This cell ran past its time limit and was stopped, so its tests score "
+                        "zero. Look for a loop that never ends, or a computation much slower than "
+                        "the problem needs.",
+    "KeyboardInterrupt": "This cell ran past its time limit and was stopped, so its tests score "
+                         "zero.",
+    "KernelDied": "The kernel stopped while this cell ran (os._exit, a crash, or the kernel's "
+                  "processor-time limit); this cell and the cells after it were not scored.",
+    "NotRun": "Not run: the kernel had stopped in an earlier cell.",
+    "MemoryError": "The code ran out of memory (the kernel's memory limit).",
+}
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -126,11 +147,10 @@ class RedactHiddenTests(ClearHiddenTests):
             # while a hidden test called it (even the cell's own source). Only the error type stays.
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             for output in errors:
+                ename = str(output.get("ename", "Error"))
                 output["evalue"] = ""
-                output["traceback"] = [
-                    str(output.get("ename", "Error")),
-                    "(A test in this cell failed. Hidden tests, their messages and the cell's "
-                    "output are not shown in feedback.)",
-                ]
+                output["traceback"] = [ename, EXPLAINED_ERRORS.get(
+                    ename, "(A test in this cell failed. Hidden tests, their messages and the "
+                           "cell's output are not shown in feedback.)")]
             cell["outputs"] = errors
         return cell, resources

@@ -200,3 +200,23 @@ def test_feedback_keeps_only_the_error_type_of_a_cell_with_hidden_tests():
     assert "f(7)" not in shown and "49" not in shown
     assert [o["output_type"] for o in out["outputs"]] == ["error"]
     assert out["outputs"][0]["ename"] == "AssertionError"
+
+
+def test_feedback_says_when_a_hidden_test_cell_ran_out_of_time_and_nothing_more():
+    """A student whose hidden-test cell was stopped at its time limit is told so (it said only
+    'a test in this cell failed'), and an error of that name raised by student code with the
+    hidden inputs in its message shows the same fixed sentence, not the message."""
+    from course_tools.preprocessors import RedactHiddenTests
+
+    cell = from_dict({
+        "cell_type": "code", "execution_count": 1, "metadata": {"nbgrader": {
+            "grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "t",
+            "schema_version": 3}},
+        "source": "### BEGIN HIDDEN TESTS\nassert f(7) == 49\n### END HIDDEN TESTS",
+        "outputs": [
+            {"output_type": "error", "ename": "CellTimeoutError", "evalue": "f(7) is slow",
+             "traceback": ["CellTimeoutError: f(7) is slow"]}]})
+    out, _ = RedactHiddenTests().preprocess_cell(cell, {}, 0)
+    shown = json.dumps(out)
+    assert "time limit" in shown
+    assert "f(7)" not in shown
