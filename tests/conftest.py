@@ -7,9 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import CaselessStrEnum, default
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -25,9 +28,54 @@ def tool_env() -> dict:
     return env
 
 
-def run_tool(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=tool_env(),
-                          capture_output=True, text=True, timeout=timeout)
+def private_network(argv: list[str]) -> list[str]:
+    """``argv`` run in a network namespace of its own whose only device, loopback, is up: as root,
+    with util-linux ``unshare`` and iproute2 ``ip``; ``argv`` unchanged otherwise (no error).
+
+    Why: jupyter_client starts a local kernel by finding free TCP ports (it binds port 0, then
+    closes the socket) and writing them into the kernel's connection file; the kernel binds them a
+    second or more later. A process of a second test suite that takes one of those ports in
+    between kills the kernel at start ("Kernel died before replying to kernel_info", after which
+    nbclient fails its clean-up at exit with ``assert self.km is not None``). Seen twice in the
+    strict book build beside a second full suite; reproduced by handing a kernel a port already
+    taken. In a namespace of its own, no process outside the command can take its ports. Use it
+    for commands that start kernels and need no network (the book builds are offline).
+    """
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    if os.geteuid() != 0 or not unshare or not ip:
+        return list(argv)
+    return [unshare, "--net", "--", "sh", "-c", f'"{ip}" link set lo up && exec "$@"', "sh",
+            *argv]
+
+
+def run_tool(args: list[str], cwd: Path, timeout: float = 900,
+             own_network: bool = False) -> subprocess.CompletedProcess:
+    """Run the tool ``args[0]`` of this interpreter's environment; returns the completed process
+    (stdout and stderr as text). ``own_network``: in a network namespace of its own
+    (:func:`private_network`), for a command that starts kernels."""
+    argv = [str(BIN / args[0]), *args[1:]]
+    return subprocess.run(private_network(argv) if own_network else argv, cwd=cwd,
+                          env=tool_env(), capture_output=True, text=True, timeout=timeout)
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel talks over Unix sockets (``ipc``) in a fresh folder of its own,
+    not TCP ports: nothing outside the test can take them (see :func:`private_network` for the
+    race that ports have). Pass as ``NotebookClient(..., kernel_manager_class=IpcKernelManager)``.
+    The folder is removed with the kernel's other resources."""
+
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    @default("ip")
+    def _short_socket_path(self) -> str:
+        # A Unix socket's path may not exceed 107 bytes: a short folder of the system's own.
+        return os.path.join(tempfile.mkdtemp(prefix="ipc-kernel-"), "k")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources  # AsyncKernelManager's is the coroutine itself
 
 
 def load_nb(path: Path) -> dict:

@@ -21,7 +21,7 @@ import pytest
 from nbclient import NotebookClient
 
 from a11y_rules import alt_problems
-from conftest import ROOT
+from conftest import ROOT, IpcKernelManager
 
 matplotlib.use("agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -78,7 +78,7 @@ def audit(path: Path, scratch: Path) -> list[str]:
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
     nb.cells = ([nbformat.v4.new_code_cell(HOOK.format(folder=str(scratch)))]
                 + [c for _, c in code_cells] + [nbformat.v4.new_code_cell(REPORT)])
-    NotebookClient(nb, timeout=300, kernel_name="python3",
+    NotebookClient(nb, timeout=300, kernel_name="python3", kernel_manager_class=IpcKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("name") == "stdout")
     log = json.loads(text.split("_a11y_", 1)[1])

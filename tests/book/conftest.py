@@ -26,7 +26,8 @@ def build_book(book: Path, *extra: str, timeout: float = 3000) -> tuple[int, str
     Returns (exit code, stdout + stderr).
     """
     proc = run_tool(["jupyter-book", "build", str(book), "--warningiserror", "--nitpick",
-                     "--keep-going", *extra], cwd=book.parent, timeout=timeout)
+                     "--keep-going", *extra], cwd=book.parent, timeout=timeout,
+                    own_network=True)
     return proc.returncode, proc.stdout + proc.stderr
 
 

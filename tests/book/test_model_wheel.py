@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, private_network
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import model_wheel  # noqa: E402  (book/_ext is not a package)
@@ -168,8 +168,9 @@ def _reader(env_dir: Path, args: list[str], cwd: Path) -> subprocess.CompletedPr
     home.mkdir(exist_ok=True)
     env = {"PATH": f"{env_dir / 'bin'}{os.pathsep}{os.defpath}", "HOME": str(home),
            "LANG": "C.UTF-8", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    return subprocess.run([str(env_dir / "bin" / args[0]), *args[1:]], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
+    # In a network namespace of its own: the lab's kernel starts on TCP ports (private_network).
+    return subprocess.run(private_network([str(env_dir / "bin" / args[0]), *args[1:]]), cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=900)
 
 
 def test_a_downloaded_lab_runs_with_the_books_wheel_only(clean_build, reader_venv, tmp_path):

@@ -39,7 +39,8 @@ def test_setting_a_hub_url_shows_launch_buttons_on_lab_pages(tmp_path):
     (book / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     (book / "_toc.yml").write_text(
         f"format: jb-book\nroot: intro\nchapters:\n  - file: {LAB}\n", "utf-8")
-    proc = run_tool(["jupyter-book", "build", str(book)], cwd=tmp_path, timeout=900)
+    proc = run_tool(["jupyter-book", "build", str(book)], cwd=tmp_path, timeout=900,
+                    own_network=True)
     out = book / "_build" / "html"
     assert (out / f"{LAB}.html").exists(), (proc.stdout + proc.stderr)[-3000:]
     page = html.unescape((out / f"{LAB}.html").read_text("utf-8"))

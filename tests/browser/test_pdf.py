@@ -75,7 +75,7 @@ def book_pdf(tmp_path_factory) -> tuple[Path, Path]:
                     pytrace=False)
     book = clean_book_build(tmp_path_factory)
     proc = run_tool(["jupyter-book", "build", str(book), "--builder", "pdflatex", "--keep-going"],
-                    cwd=book.parent, timeout=2400)
+                    cwd=book.parent, timeout=2400, own_network=True)
     pdf = book / "_build" / "latex" / "book.pdf"
     assert proc.returncode == 0 and pdf.exists(), (proc.stdout + proc.stderr)[-5000:]
     return book, pdf

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ROOT, IpcKernelManager
 
 LABS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -20,7 +20,7 @@ def test_there_are_labs():
 @pytest.mark.parametrize("path", LABS, ids=[p.stem for p in LABS])
 def test_lab_executes_cleanly(path: Path):
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
+    NotebookClient(nb, timeout=300, kernel_name="python3", kernel_manager_class=IpcKernelManager,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     stderr = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "stream" and o.get("name") == "stderr"]
