@@ -113,9 +113,12 @@ class _Grader:
         return args
 
     def _slot_args(self, slot: int) -> list[str]:
-        """Options of one job's process: with the sandbox as root, the kernel talks to nbgrader over
-        Unix sockets in a folder of this job (``ipc``), so that its network can be cut."""
-        if not (self.sandbox and self.root):
+        """Options of one job's process: the kernel talks to nbgrader over Unix sockets in a folder
+        of this job (``ipc``), wherever there are Unix sockets: with the sandbox as root, so that
+        its network can be cut; and always, because with TCP jupyter_client picks the kernel's
+        ports before the kernel binds them, and another process of a busy machine can take one in
+        between, which kills the kernel at start (seen in test suites run side by side)."""
+        if os.name != "posix":
             return []
         ipc = self.tmp / f"ipc-{slot}"
         if len(str(ipc)) > 80:  # a Unix socket's path may not exceed 107 bytes: keep tcp (and net)
