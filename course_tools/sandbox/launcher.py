@@ -14,7 +14,7 @@ environment variables that the grading pipeline sets for each nbgrader process:
 ``COURSE_SANDBOX_UID``
     When the launcher runs as root, the kernel runs as this user and group id, with no
     supplementary groups and no way to regain privileges, as PID 1 of a PID namespace of its own
-    (:func:`namespace_argv`: util-linux ``unshare --pid --fork --kill-child --mount-proc`` then
+    (:func:`namespace_argv`: util-linux ``unshare --pid --ipc --fork --kill-child --mount-proc`` then
     ``setpriv --reuid --regid --clear-groups --no-new-privs``). It cannot read files that are not
     readable by others, cannot write the gradebook or any file of the course, sees only its own
     processes, and everything it starts dies with it. The pipeline gives every student a fresh id
@@ -268,10 +268,12 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
 def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] | None:
     """The command that runs ``kernel`` as PID 1 of a new PID namespace as user ``uid``.
 
-    ``unshare --pid --fork --kill-child --mount-proc`` (util-linux): the kernel is PID 1 of its own
+    ``unshare --pid --ipc --fork --kill-child --mount-proc`` (util-linux): the kernel is PID 1 of its own
     PID namespace, with its own ``/proc``; when it exits or is killed, the Linux kernel kills every
     process left in the namespace, and when ``unshare`` itself is killed (as jupyter_client kills
-    a kernel) ``--kill-child`` kills the kernel first. ``--net`` (when ``cut_network``) gives it a
+    a kernel) ``--kill-child`` kills the kernel first. ``--ipc``: System V shared memory, semaphores
+    and message queues of its own, gone with the kernel (they outlive their processes otherwise:
+    a student could leave one, readable by all, for a later student, or hold the machine's memory). ``--net`` (when ``cut_network``) gives it a
     network namespace of its own with only a loopback device that is down: no network at all; the
     kernel then talks to nbgrader over Unix sockets (``ipc`` transport), which live in the file
     system, not in a network namespace. ``setpriv --reuid --regid --clear-groups --no-new-privs``
@@ -285,7 +287,7 @@ def namespace_argv(uid: int, kernel: list[str], cut_network: bool) -> list[str] 
     unshare, setpriv = shutil.which("unshare"), shutil.which("setpriv")
     if not unshare or not setpriv:
         return None
-    return [unshare, "--pid", "--fork", "--kill-child", "--mount-proc",
+    return [unshare, "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc",
             *(["--net"] if cut_network else []), "--",
             setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
             "--pdeathsig=SIGKILL", "--", *kernel]

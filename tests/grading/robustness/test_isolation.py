@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 import uuid
@@ -158,6 +159,30 @@ for _d in {folders!r}:
 print("SCRATCH look done")
 '''
 
+#: The attacker leaves a System V shared memory segment, semaphore set and message queue, open to
+#: all (util-linux ``ipcmk``); they outlive their processes unless the kernel's IPC namespace ends.
+SYSV_WRITE = r'''
+import subprocess
+for _kind in (["-M", "65536"], ["-S", "1"], ["-Q"]):
+    print("SYSV made", subprocess.run(["ipcmk", *_kind, "-p", "0666"], capture_output=True,
+                                      text=True).stdout.strip())
+'''
+
+SYSV_READ = r'''
+for _kind in ("shm", "sem", "msg"):
+    print("SYSV sees", _kind, len(open(f"/proc/sysvipc/{_kind}").read().splitlines()) - 1)
+'''
+
+
+def sysv_objects_of(uid: int) -> dict[str, list[str]]:
+    """System V IPC objects of the grading machine's own namespace owned by ``uid``, by kind,
+    as their ids (``/proc/sysvipc``: the owner uid is column 8 of shm, 5 of sem, 8 of msg)."""
+    found = {}
+    for kind, id_column, uid_column in (("shm", 1, 7), ("sem", 1, 4), ("msg", 1, 7)):
+        rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+        found[kind] = [r.split()[id_column] for r in rows if int(r.split()[uid_column]) == uid]
+    return found
+
 
 @pytest.fixture(scope="module")
 def graded():
@@ -185,13 +210,15 @@ def graded():
         attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
                     "os.write(1, b'FD-LEVEL-OUT-OF-A\\n'); os.write(2, b'FD-LEVEL-ERR-OF-A\\n')\n"
                     + SCRATCH_WRITE.format(folders=list(PRIVATE_SCRATCH), tag=tag)
+                    + SYSV_WRITE
                     + DAEMON.format(drop=str(drop), own="{_own}"))
         save_nb(blank_with(attacker),
                 course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
         # A server on the grading machine's loopback: a kernel with network would reach it.
         server = socket.create_server(("127.0.0.1", 0))
         port = server.getsockname()[1]
-        save_nb(blank_with(READ_FDS + SCRATCH_READ.format(folders=list(PRIVATE_SCRATCH), tag=tag)
+        save_nb(blank_with(READ_FDS + SYSV_READ
+                           + SCRATCH_READ.format(folders=list(PRIVATE_SCRATCH), tag=tag)
                            + WAIT.format(drop=str(drop), port=port)),
                 course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
         runaway = fill_solutions(rel, source, edits={"progress_ratio": (
@@ -206,6 +233,12 @@ def graded():
         yield {"course": course, "drop": drop, "outcomes": {o.student_id: o for o in outcomes},
                "scores": question_scores(course, "ps1"), "tag": tag}
     finally:
+        attacker_uid = _uid_printed(base / "course", "a_attacker", "ATTACKER uid")
+        if attacker_uid:  # what the old code let the attacker leave in the machine's namespace
+            for kind, ids in sysv_objects_of(attacker_uid).items():
+                for ident in ids:
+                    subprocess.run(["ipcrm", {"shm": "-m", "sem": "-s", "msg": "-q"}[kind], ident],
+                                   check=False)
         shutil.rmtree(base, ignore_errors=True)
         shutil.rmtree(drop, ignore_errors=True)
         for folder in PRIVATE_SCRATCH:  # what the old code let the attacker leave on the machine
@@ -228,6 +261,13 @@ def test_a_forking_leftover_never_reaches_the_next_students_kernel(graded):
     before = (drop / "heartbeat").stat().st_mtime
     time.sleep(1)
     assert (drop / "heartbeat").stat().st_mtime == before and beat > 0
+
+
+def _uid_printed(course, student, label) -> int | None:
+    try:
+        return int(_printed(course, student).split(label, 1)[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _printed(course, student):
@@ -282,3 +322,13 @@ def test_no_student_finds_what_an_earlier_one_left_in_a_world_writable_folder(gr
     assert "SCRATCH FILL stopped at" in attacker, attacker
     assert int(attacker.split("SCRATCH FILL stopped at", 1)[1].split()[0]) <= 64
     assert not Path("/dev/shm", f"fill-{graded['tag']}").exists()
+
+
+def test_no_system_v_ipc_object_outlives_its_student(graded):
+    attacker = _printed(graded["course"], "a_attacker")
+    assert attacker.count("SYSV made") == 3 and "id:" in attacker, attacker  # they were made
+    victim = _printed(graded["course"], "b_victim")
+    for kind in ("shm", "sem", "msg"):
+        assert f"SYSV sees {kind} 0" in victim, victim
+    uid = _uid_printed(graded["course"], "a_attacker", "ATTACKER uid")
+    assert uid and sysv_objects_of(uid) == {"shm": [], "sem": [], "msg": []}
