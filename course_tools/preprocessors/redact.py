@@ -146,11 +146,19 @@ class RedactHiddenTests(ClearHiddenTests):
             # its inputs, and printed output can be anything the student's code chose to print
             # while a hidden test called it (even the cell's own source). Only the error type stays.
             errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+            if any(o.get("ename") == "CellTimeoutError" for o in errors):
+                # The kernel's own KeyboardInterrupt, from the same time-out, would say it twice.
+                errors = [o for o in errors if o.get("ename") != "KeyboardInterrupt"]
+            kept, shown = [], set()
             for output in errors:
                 ename = str(output.get("ename", "Error"))
+                if ename in shown:  # one line per kind of error is all the student can be told
+                    continue
+                shown.add(ename)
                 output["evalue"] = ""
                 output["traceback"] = [ename, EXPLAINED_ERRORS.get(
                     ename, "(A test in this cell failed. Hidden tests, their messages and the "
                            "cell's output are not shown in feedback.)")]
-            cell["outputs"] = errors
+                kept.append(output)
+            cell["outputs"] = kept
         return cell, resources

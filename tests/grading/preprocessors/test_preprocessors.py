@@ -214,9 +214,15 @@ def test_feedback_says_when_a_hidden_test_cell_ran_out_of_time_and_nothing_more(
             "schema_version": 3}},
         "source": "### BEGIN HIDDEN TESTS\nassert f(7) == 49\n### END HIDDEN TESTS",
         "outputs": [
+            {"output_type": "error", "ename": "KeyboardInterrupt", "evalue": "",
+             "traceback": ["KeyboardInterrupt"]},
             {"output_type": "error", "ename": "CellTimeoutError", "evalue": "f(7) is slow",
-             "traceback": ["CellTimeoutError: f(7) is slow"]}]})
+             "traceback": ["CellTimeoutError: f(7) is slow"]},
+            {"output_type": "error", "ename": "CellTimeoutError", "evalue": "",
+             "traceback": ["CellTimeoutError"]}]})
     out, _ = RedactHiddenTests().preprocess_cell(cell, {}, 0)
     shown = json.dumps(out)
     assert "time limit" in shown
     assert "f(7)" not in shown
+    # Said once: the kernel's KeyboardInterrupt and a repeat of the same error are dropped.
+    assert [o["ename"] for o in out["outputs"]] == ["CellTimeoutError"]
