@@ -224,6 +224,8 @@ class _Grader:
             status = json.loads(status_file.read_text(encoding="utf-8"))
             problems += [f"sandbox: {e}" for e in status.get("isolation_errors", [])]
         shutil.rmtree(student_dir, ignore_errors=True)
+        if self.sandbox and self.root:  # nothing a kernel left there outlasts its student
+            _runs.empty_folder(self.tmp / f"ipc-{worker.slot}")
 
         graded = [out_dir / name for name in pre.notebooks if (out_dir / name).exists()]
         if code is None:

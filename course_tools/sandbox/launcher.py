@@ -78,7 +78,8 @@ from pathlib import Path
 
 if not __package__:  # run as a script (the kernelspec's argv): make this package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from course_tools.sandbox.mounts import hide, private_scratch  # noqa: E402
+from course_tools.sandbox.mounts import hide, private_scratch, private_work  # noqa: E402
+from course_tools.sandbox.runs import empty_folder  # noqa: E402
 
 KERNEL_NAME = "course-sandbox"
 PR_SET_PDEATHSIG = 1
@@ -160,6 +161,22 @@ def own_output(sandbox: Path) -> None:
     os.close(null)
 
 
+def _copied_bytes(folder: str) -> int:
+    """Bytes of the files the launcher copies from ``folder`` into the working folder (notebooks
+    and links excluded, as in the copy), for the size of the working folder's tmpfs."""
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != ".ipynb_checkpoints"]
+        for name in files:
+            path = os.path.join(root, name)
+            if not name.endswith(".ipynb") and not os.path.islink(path):
+                try:
+                    total += os.stat(path).st_size
+                except OSError:
+                    pass
+    return total
+
+
 def write_status(sandbox: Path, status: dict) -> None:
     """Record what the launcher applied (read back by ``course_tools.autograde.grader``)."""
     (sandbox / "status.json").write_text(json.dumps(status), encoding="utf-8")
@@ -174,26 +191,22 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
     sandbox.mkdir(parents=True, exist_ok=True)
     work = sandbox / "work"
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(os.getcwd(), work, symlinks=True,
-                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    for sub in ("tmp", ".ipython", ".config"):
-        (work / sub).mkdir(exist_ok=True)
-    fontlist = os.environ.get("COURSE_SANDBOX_MPL_FONTLIST", "")
-    if fontlist and os.path.isfile(fontlist):
-        # matplotlib's font list, so that the kernel does not rebuild it (seconds) in its fresh
-        # MPLCONFIGDIR; it names installed font files only.
-        shutil.copy(fontlist, work / ".config" / os.path.basename(fontlist))
-    conn = work / ".connection.json"
-    shutil.copyfile(connection_file, conn)
+    work.mkdir()
     status = {"uid": os.getuid(), "hidden": [], "isolation_errors": []}
-
     uid = _env_float("COURSE_SANDBOX_UID")
     is_root = os.geteuid() == 0
+    # Read before any mount: the connection file and the font list may lie in a folder (/tmp)
+    # that the kernel's namespace is about to replace with a private one.
+    connection = Path(connection_file).read_bytes()
     try:
-        info = json.loads(Path(connection_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = json.loads(connection.decode("utf-8"))
+    except ValueError:
         info = {}
+    fontlist = os.environ.get("COURSE_SANDBOX_MPL_FONTLIST", "")
+    fonts = Path(fontlist).read_bytes() if fontlist and os.path.isfile(fontlist) else None
     ipc_dir = Path(info.get("ip", "")).parent if info.get("transport") == "ipc" else None
+    if is_root and ipc_dir is not None and ipc_dir != Path("/"):
+        empty_folder(ipc_dir)  # whatever an earlier student's kernel left in this job's folder
     if is_root:
         covered = [p for p in os.environ.get("COURSE_SANDBOX_HIDE", "").split(os.pathsep) if p]
         try:
@@ -201,12 +214,25 @@ def launch(connection_file: str, extra_args: list[str] | None = None) -> None:
                                      if uid is not None else [], sandbox)
         except OSError as exc:
             status["isolation_errors"].append(f"mount namespace: {exc}")
-        else:  # only in the namespace just made: never cover the grading machine's own /tmp
+        else:  # only in the namespace just made: never cover the grading machine's own folders
             keep = [str(sandbox), str(ipc_dir or ""), sys.prefix, sys.base_prefix]
             try:
                 status["private_scratch"] = private_scratch(keep)
+                status["private_work"] = private_work(work, _copied_bytes("."))
             except OSError as exc:
-                status["isolation_errors"].append(f"private scratch folders: {exc}")
+                status["isolation_errors"].append(f"private folders: {exc}")
+    # "." is this process's working folder (the student's autograded folder) even where a mount
+    # above now covers the course: a working folder keeps referring to the folder it was.
+    shutil.copytree(".", work, symlinks=True, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+    for sub in ("tmp", ".ipython", ".config"):
+        (work / sub).mkdir(exist_ok=True)
+    if fonts is not None:
+        # matplotlib's font list, so that the kernel does not rebuild it (seconds) in its fresh
+        # MPLCONFIGDIR; it names installed font files only.
+        (work / ".config" / os.path.basename(fontlist)).write_bytes(fonts)
+    conn = work / ".connection.json"
+    conn.write_bytes(connection)
     if is_root and uid is not None:
         uid = int(uid)
         for root, dirs, files in os.walk(work):

@@ -142,3 +142,29 @@ def private_scratch(keep: list[str]) -> list[str]:
                 os.close(fd)
         covered.append(real)
     return covered
+
+
+#: Room a kernel's working folder has beyond the files copied into it, in bytes (see private_work).
+WORK_HEADROOM = 256 * 2**20
+
+
+def private_work(work: Path, content_bytes: int) -> str:
+    """Mount a fresh tmpfs on ``work`` (the kernel's working folder), in this process's own mount
+    namespace (after :func:`hide`, as root); returns its size option.
+
+    Its size is ``content_bytes`` (what will be copied in: the student's files and the assignment's
+    data files) plus :data:`WORK_HEADROOM`, with at most 65,536 files: the working folder was on
+    the grading machine's disk with no limit on its total, so one student could fill that disk
+    and make the students graded after or beside them fail (found by a hostile-student trial). The
+    grading machine never sees the folder's contents; nothing is read back from it.
+
+    Raises
+    ------
+    OSError
+        If the mount fails.
+    """
+    size = f"size={max(0, int(content_bytes)) + WORK_HEADROOM}"
+    libc = ctypes.CDLL(None, use_errno=True)
+    _mount(libc, b"tmpfs", str(work), b"tmpfs", MS_NOSUID | MS_NODEV,
+           f"{size},nr_inodes=65536,mode=700".encode())
+    return size

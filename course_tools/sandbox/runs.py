@@ -64,3 +64,23 @@ def remove_stale_run_folders(own: Path | None = None) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove everything inside ``folder`` (never following a link), keeping the folder itself.
+
+    Used for a job's socket folder (``ipc-<slot>``), which each student's kernel is handed in turn:
+    it is emptied before a kernel starts and after each student, so that nothing one student left
+    there (a note for the next, a gigabyte of files) reaches or outlasts the next (found by a
+    hostile-student trial). A missing folder, or one that is a link, is left alone.
+    """
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: safe against swapped links
+        else:
+            try:
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                pass

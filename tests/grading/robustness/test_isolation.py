@@ -173,6 +173,31 @@ for _kind in ("shm", "sem", "msg"):
     print("SYSV sees", _kind, len(open(f"/proc/sysvipc/{_kind}").read().splitlines()) - 1)
 '''
 
+#: The attacker leaves a note in its job's socket folder (handed to the next kernel of the job) and
+#: writes 400 MiB in its working folder, which was on the grading machine's disk with no total
+#: limit; the victim, next in the same job, looks for the note.
+JOB_FOLDERS_WRITE = r'''
+import json, os
+_ipc = os.path.dirname(json.load(open(os.path.expanduser("~/.connection.json")))["ip"])
+open(os.path.join(_ipc, "note-from-a"), "w").write("left by a_attacker")
+print("IPC wrote note")
+try:
+    with open("big-{tag}", "wb") as _f:
+        for _ in range(40):
+            _f.write(bytes(10 * 2**20))
+            _f.flush()
+    print("WORK FILL unlimited")
+except OSError:
+    print("WORK FILL stopped at", os.path.getsize("big-{tag}") // 2**20, "MiB")
+os.remove("big-{tag}")
+'''
+
+JOB_FOLDERS_READ = r'''
+import json, os
+_ipc = os.path.dirname(json.load(open(os.path.expanduser("~/.connection.json")))["ip"])
+print("IPC sees", sorted(n for n in os.listdir(_ipc) if n.startswith("note")))
+'''
+
 
 def sysv_objects_of(uid: int) -> dict[str, list[str]]:
     """System V IPC objects of the grading machine's own namespace owned by ``uid``, by kind,
@@ -210,14 +235,14 @@ def graded():
         attacker = ("import os\nprint('ATTACKER uid', os.getuid())\n_own = os.getpid()\n"
                     "os.write(1, b'FD-LEVEL-OUT-OF-A\\n'); os.write(2, b'FD-LEVEL-ERR-OF-A\\n')\n"
                     + SCRATCH_WRITE.format(folders=list(PRIVATE_SCRATCH), tag=tag)
-                    + SYSV_WRITE
+                    + SYSV_WRITE + JOB_FOLDERS_WRITE.format(tag=tag)
                     + DAEMON.format(drop=str(drop), own="{_own}"))
         save_nb(blank_with(attacker),
                 course / "submitted" / "a_attacker" / "ps1" / "ps1.ipynb")
         # A server on the grading machine's loopback: a kernel with network would reach it.
         server = socket.create_server(("127.0.0.1", 0))
         port = server.getsockname()[1]
-        save_nb(blank_with(READ_FDS + SYSV_READ
+        save_nb(blank_with(READ_FDS + SYSV_READ + JOB_FOLDERS_READ
                            + SCRATCH_READ.format(folders=list(PRIVATE_SCRATCH), tag=tag)
                            + WAIT.format(drop=str(drop), port=port)),
                 course / "submitted" / "b_victim" / "ps1" / "ps1.ipynb")
@@ -332,3 +357,13 @@ def test_no_system_v_ipc_object_outlives_its_student(graded):
         assert f"SYSV sees {kind} 0" in victim, victim
     uid = _uid_printed(graded["course"], "a_attacker", "ATTACKER uid")
     assert uid and sysv_objects_of(uid) == {"shm": [], "sem": [], "msg": []}
+
+
+def test_a_jobs_socket_folder_and_working_folder_carry_nothing_over_and_are_bounded(graded):
+    attacker = _printed(graded["course"], "a_attacker")
+    assert "IPC wrote note" in attacker, attacker
+    victim = _printed(graded["course"], "b_victim")
+    assert "IPC sees []" in victim, victim  # the same job's next kernel: the folder was emptied
+    # The working folder is a tmpfs of the files copied in plus 256 MiB, not the machine's disk.
+    assert "WORK FILL stopped at" in attacker, attacker
+    assert int(attacker.split("WORK FILL stopped at", 1)[1].split()[0]) <= 300
