@@ -8,7 +8,9 @@ autograded points (out of 9) and the problem kinds the report must name.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from conftest import COURSE, ROOT, fill_solutions, load_nb, nbgrader_meta, save_nb, src
@@ -49,6 +51,17 @@ EXPECTED = {
 }
 #: Students whose notebooks plain nbgrader handles as the pipeline does (parallel = serial test).
 PLAIN = ["correct", "partly_wrong", "untouched", "warns", "edited_test"]
+
+
+def shared_folder(prefix: str) -> Path:
+    """A fresh folder that the test and a sandboxed kernel both reach (mode 0777): outside the
+    folders every kernel gets a private copy of (``/tmp`` and the like,
+    ``course_tools.sandbox.mounts.PRIVATE_SCRATCH``), under ``/srv`` (or ``/var/lib``). For a test
+    that talks to student code while it runs; the caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir="/srv" if os.path.isdir("/srv")
+                                   else "/var/lib"))
+    os.chmod(folder, 0o777)
+    return folder
 
 
 def make_course(dst: Path) -> Path:

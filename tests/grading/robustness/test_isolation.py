@@ -36,7 +36,7 @@ from course_tools.autograde.grader import autograde
 from course_tools.report.scores import question_scores
 from course_tools.release import release
 from course_tools.sandbox.mounts import PRIVATE_SCRATCH
-from robust_fixtures import FULL, _append, make_course
+from robust_fixtures import FULL, _append, make_course, shared_folder
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="sandbox users and namespaces need root (as in CI)")
@@ -216,10 +216,8 @@ def graded():
     tag = uuid.uuid4().hex
     # The folder through which the attacker reports (and the victim reads) what it did: a shared,
     # world-writable one, but outside the folders every kernel gets a private copy of.
-    drop = Path(tempfile.mkdtemp(prefix="isolation-drop-", dir="/srv" if os.path.isdir("/srv")
-                                 else "/var/lib"))
+    drop = shared_folder("isolation-drop-")
     try:
-        os.chmod(drop, 0o777)
         course = make_course(base / "course")
         release(course, "ps1")
         rel = load_nb(course / "release" / "ps1" / "ps1.ipynb")

@@ -24,7 +24,7 @@ from conftest import ROOT, fill_solutions, load_nb, save_nb, tool_env
 from course_tools.autograde.grader import autograde
 from course_tools.release import release
 from course_tools.sandbox.uids import _descendants
-from robust_fixtures import _append, make_course
+from robust_fixtures import _append, make_course, shared_folder
 
 
 def _sandbox_dirs(tmp: Path) -> set[Path]:
@@ -62,7 +62,8 @@ def test_a_killed_runs_folder_is_removed_and_a_live_runs_folder_kept(monkeypatch
     tmp = base / "tmp"
     tmp.mkdir()
     os.chmod(tmp, 0o1777)
-    flag = base / "go"
+    shared = shared_folder("stale-sandbox-flag-")  # the kernel's /tmp is a private one
+    flag = shared / "go"
     procs = []
     try:
         live = _course_with(base, "live", f"import os, time\n_t = time.time()\n"
@@ -110,3 +111,4 @@ def test_a_killed_runs_folder_is_removed_and_a_live_runs_folder_kept(monkeypatch
                 proc.kill()
                 proc.wait()
         shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(shared, ignore_errors=True)
