@@ -46,7 +46,7 @@ _SANDBOX_VARIABLES = ("COURSE_SANDBOX_DIR", "COURSE_SANDBOX_HIDE", "COURSE_SANDB
 #: before running any cell); such a student is graded once more, alone, at the end of the run.
 _TRANSIENT = ("database is locked", "Kernel died before replying to kernel_info",
               "Kernel didn't respond in", "can't start new thread",
-              "Resource temporarily unavailable")
+              "Resource temporarily unavailable", "No space left on device")
 def _previous_total(course: Path, assignment: str, student: str) -> float | None:
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -97,7 +97,7 @@ class _Grader:
     def close(self) -> None:
         for worker in self.workers or []:
             worker.stop(wait=10)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        _runs.remove_tree(self.tmp)  # student code made folders there: any depth
         for fh in self._locks:
             fh.close()
         self._owner.close()
@@ -221,9 +221,12 @@ class _Grader:
             log += kernel_log_tail(student_dir / _sandbox.KERNEL_LOG)
         status_file = student_dir / "status.json"
         if self.sandbox and status_file.exists():
-            status = json.loads(status_file.read_text(encoding="utf-8"))
+            try:  # empty when the disk was full (a classmate's kernel filled it): a finding, no crash
+                status = json.loads(status_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                status = {"isolation_errors": [f"the launcher's status file is unreadable ({exc})"]}
             problems += [f"sandbox: {e}" for e in status.get("isolation_errors", [])]
-        shutil.rmtree(student_dir, ignore_errors=True)
+        _runs.remove_tree(student_dir)
         if self.sandbox and self.root:  # nothing a kernel left there outlasts its student
             _runs.empty_folder(self.tmp / f"ipc-{worker.slot}")
 

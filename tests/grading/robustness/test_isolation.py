@@ -173,13 +173,21 @@ for _kind in ("shm", "sem", "msg"):
     print("SYSV sees", _kind, len(open(f"/proc/sysvipc/{_kind}").read().splitlines()) - 1)
 '''
 
-#: The attacker leaves a note in its job's socket folder (handed to the next kernel of the job) and
+#: The attacker leaves a note and a tree 1,500 folders deep in its job's socket folder (handed to
+#: the next kernel of the job; the tree once crashed the whole run's clean-up) and
 #: writes 400 MiB in its working folder, which was on the grading machine's disk with no total
 #: limit; the victim, next in the same job, looks for the note.
 JOB_FOLDERS_WRITE = r'''
 import json, os
 _ipc = os.path.dirname(json.load(open(os.path.expanduser("~/.connection.json")))["ip"])
 open(os.path.join(_ipc, "note-from-a"), "w").write("left by a_attacker")
+_fd = os.open(_ipc, os.O_RDONLY)
+for _ in range(1500):  # deeper than Python's recursion limit: shutil.rmtree raised on it
+    os.mkdir("x", dir_fd=_fd)
+    _next = os.open("x", os.O_RDONLY, dir_fd=_fd)
+    os.close(_fd)
+    _fd = _next
+os.close(_fd)
 print("IPC wrote note")
 try:
     with open("big-{tag}", "wb") as _f:
