@@ -133,7 +133,6 @@ def _env_float(name: str) -> float | None:
     return float(value) if value else None
 
 
-
 #: The kernel's standard output and error, in the student's sandbox folder (see ``own_output``).
 KERNEL_LOG = "kernel.log"
 
