@@ -5,7 +5,10 @@ a link out of it and without raising."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from course_tools.sandbox.runs import empty_folder, remove_tree
 
@@ -25,12 +28,21 @@ def _deep_tree(top: Path) -> None:
         os.close(fd)
 
 
-def test_a_folder_is_emptied_of_a_tree_deeper_than_the_recursion_limit(tmp_path):
-    folder = tmp_path / "ipc-0"
+@pytest.fixture
+def scratch(tmp_path):
+    """``tmp_path``, emptied with coreutils ``rm -rf`` afterwards whatever the test's verdict:
+    pytest removes old temporary folders with ``shutil.rmtree``, which a deep tree left by a
+    failing run made raise at the end of a later session (seen in this suite)."""
+    yield tmp_path
+    subprocess.run(["rm", "-rf", "--", *map(str, tmp_path.iterdir())], check=False)
+
+
+def test_a_folder_is_emptied_of_a_tree_deeper_than_the_recursion_limit(scratch):
+    folder = scratch / "ipc-0"
     folder.mkdir()
     _deep_tree(folder)
     (folder / "note-for-the-next").write_text("left by a student")
-    outside = tmp_path / "outside"
+    outside = scratch / "outside"
     outside.mkdir()
     (outside / "keep").write_text("not the student's")
     os.symlink(outside, folder / "link-out")
@@ -39,8 +51,8 @@ def test_a_folder_is_emptied_of_a_tree_deeper_than_the_recursion_limit(tmp_path)
     assert (outside / "keep").read_text() == "not the student's"  # the link was not followed
 
 
-def test_remove_tree_removes_a_deep_tree_and_says_so(tmp_path):
-    top = tmp_path / "run"
+def test_remove_tree_removes_a_deep_tree_and_says_so(scratch):
+    top = scratch / "run"
     top.mkdir()
     _deep_tree(top)
     assert remove_tree(top) is True
